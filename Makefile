@@ -1,0 +1,73 @@
+# Agora's commands. `make dev` and `make test` do all the set-up on a fresh machine.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+# Use uv from PATH if there is one; otherwise install a pinned uv into .tools/ (pip only).
+UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+m ?= auto
+
+.PHONY: help install dev serve test test-postgres lint format typecheck shell \
+        db-migrate db-revision db-upgrade db-downgrade create-superuser clean
+
+help: ## List the targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-18s %s\n", $$1, $$2}'
+
+.tools/bin/uv:
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet "uv==$(UV_VERSION)"
+
+$(VENV)/.installed: pyproject.toml uv.lock | $(if $(filter .tools/bin/uv,$(UV)),.tools/bin/uv)
+	$(UV) sync --frozen
+	@touch $@
+
+install: $(VENV)/.installed ## Create .venv from the lock file (uv sync --frozen)
+
+dev: install ## Set up, apply migrations and serve on http://127.0.0.1:8000 with reload
+	$(BIN)/agora db upgrade
+	$(BIN)/agora serve --host $(HOST) --port $(PORT) --reload
+
+serve: install ## Serve without reload
+	$(BIN)/agora serve --host $(HOST) --port $(PORT)
+
+test: install ## Run the whole suite on SQLite
+	$(BIN)/pytest $(ARGS)
+
+test-postgres: install ## Run the suite on a fresh PostgreSQL database (see .ci/run)
+	bash .ci/run --postgres-only
+
+lint: install ## ruff and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy app
+
+format: install ## Format and fix what ruff can
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+shell: install ## A Python shell with the app's settings loaded
+	$(BIN)/python -i -c "from app.core.config import get_settings; settings = get_settings(); print('settings =', settings.DATABASE_URL)"
+
+db-migrate: install ## Apply migrations
+	$(BIN)/agora db upgrade
+
+db-revision: install ## Autogenerate a migration: make db-revision m="add things"
+	$(BIN)/agora db revision -m "$(m)"
+
+db-upgrade: install ## Autogenerate a migration and apply it: make db-upgrade m="..."
+	$(BIN)/agora db revision -m "$(m)"
+	$(BIN)/agora db upgrade
+
+db-downgrade: install ## Revert the last migration
+	$(BIN)/agora db downgrade
+
+create-superuser: install ## Create a superuser interactively
+	$(BIN)/agora create-superuser
+
+clean: ## Remove the environment and local data
+	rm -rf $(VENV) .tools data .pytest_cache .mypy_cache .ruff_cache

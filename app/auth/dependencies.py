@@ -1,0 +1,65 @@
+"""Who is calling: `CurrentUser`, `OptionalUser`, `SuperUser`, `require_permission(...)`."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends
+from fastapi.security import OAuth2PasswordBearer
+
+from app.auth.service import AuthService
+from app.core.dependencies import HasherDep, SettingsDep, TokenCodecDep
+from app.core.errors import Forbidden, NotAuthenticated
+from app.db.session import SessionDep
+from app.users.models import User
+
+TOKEN_URL = "/api/v1/auth/login"  # noqa: S105 (a URL, not a secret)
+
+# auto_error=False: a missing token is our own 401 `not_authenticated`, in the API's shape.
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
+TokenDep = Annotated[str | None, Depends(oauth2_scheme)]
+
+
+def get_auth_service(
+    session: SessionDep, hasher: HasherDep, codec: TokenCodecDep, settings: SettingsDep
+) -> AuthService:
+    return AuthService(session, hasher, codec, settings)
+
+
+AuthServiceDep = Annotated[AuthService, Depends(get_auth_service)]
+
+
+async def get_optional_user(token: TokenDep, auth: AuthServiceDep) -> User | None:
+    """The caller if a token was sent (it must be valid then), else None."""
+    if token is None:
+        return None
+    return await auth.user_for_access_token(token)
+
+
+async def get_current_user(user: Annotated[User | None, Depends(get_optional_user)]) -> User:
+    if user is None:
+        raise NotAuthenticated()
+    return user
+
+
+async def get_superuser(user: Annotated[User, Depends(get_current_user)]) -> User:
+    if not user.is_superuser:
+        raise Forbidden("Superuser privileges required")
+    return user
+
+
+def require_permission(permission: str) -> Callable[..., Awaitable[User]]:
+    """A dependency that passes callers holding `permission` (superusers hold them all)."""
+
+    async def check(user: Annotated[User, Depends(get_current_user)]) -> User:
+        if not user.has_permission(permission):
+            raise Forbidden(f"Permission '{permission}' required")
+        return user
+
+    return check
+
+
+OptionalUser = Annotated[User | None, Depends(get_optional_user)]
+CurrentUser = Annotated[User, Depends(get_current_user)]
+SuperUser = Annotated[User, Depends(get_superuser)]

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, status
+from fastapi.security import OAuth2PasswordRequestForm
+
+from app.auth.dependencies import AuthServiceDep
+from app.auth.schemas import RefreshRequest, Token
+from app.core.errors import (
+    Conflict,
+    InactiveUser,
+    InvalidCredentials,
+    InvalidToken,
+    RateLimited,
+    responses,
+)
+from app.notifications.dependencies import MailerDep
+from app.notifications.email import welcome_email
+from app.users.dependencies import UserServiceDep
+from app.users.schemas import UserCreate, UserRead
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+@router.post(
+    "/register",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UserRead,
+    responses=responses(Conflict),
+)
+async def register(data: UserCreate, users: UserServiceDep, mailer: MailerDep) -> UserRead:
+    """Create an account; a welcome email follows in the background."""
+    user = await users.register(data)
+    mailer.send_later(welcome_email(user.email, user.username))
+    return UserRead.model_validate(user)
+
+
+@router.post(
+    "/login",
+    response_model=Token,
+    responses=responses(InvalidCredentials, InactiveUser, RateLimited),
+)
+async def login(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()], auth: AuthServiceDep
+) -> Token:
+    """OAuth2 password flow: `username` may be the username or the email, in any case."""
+    return await auth.login(form.username, form.password)
+
+
+@router.post("/refresh", response_model=Token, responses=responses(InvalidToken))
+async def refresh(data: RefreshRequest, auth: AuthServiceDep) -> Token:
+    """Trade a refresh token for a new pair. A token presented twice ends its login."""
+    return await auth.refresh(data.refresh_token)
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, responses=responses(InvalidToken))
+async def logout(data: RefreshRequest, auth: AuthServiceDep) -> None:
+    """End this login: its access and refresh tokens stop working."""
+    await auth.logout(data.refresh_token)

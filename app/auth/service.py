@@ -1,0 +1,143 @@
+"""Logins, token pairs, rotation with reuse detection, logout."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import NoReturn
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.models import AuthSession, RefreshToken
+from app.auth.repository import AuthSessionRepository, RefreshTokenRepository
+from app.auth.schemas import Token
+from app.core.config import Settings
+from app.core.errors import InactiveUser, InvalidCredentials, InvalidToken
+from app.core.security import PasswordHasher, TokenCodec, TokenKind, token_digest
+from app.db.base import new_id, utcnow
+from app.users.models import User
+from app.users.repository import UserRepository
+
+
+class AuthService:
+    def __init__(
+        self,
+        session: AsyncSession,
+        hasher: PasswordHasher,
+        codec: TokenCodec,
+        settings: Settings,
+    ) -> None:
+        self.session = session
+        self.hasher = hasher
+        self.codec = codec
+        self.settings = settings
+        self.users = UserRepository(session)
+        self.logins = AuthSessionRepository(session)
+        self.refresh_tokens = RefreshTokenRepository(session)
+
+    async def authenticate(self, identifier: str, password: str) -> User:
+        """The user with these credentials. Unknown user and wrong password look the same."""
+        user = await self.users.get_by_login(identifier)
+        if user is None:
+            await self.hasher.dummy_verify(password)
+            raise InvalidCredentials()
+        valid, new_hash = await self.hasher.verify_and_update(password, user.hashed_password)
+        if not valid:
+            raise InvalidCredentials()
+        if new_hash is not None:  # an old bcrypt hash, or outdated Argon2 parameters
+            user.hashed_password = new_hash
+        if not user.is_active:
+            raise InactiveUser()
+        return user
+
+    async def login(self, identifier: str, password: str) -> Token:
+        return await self.start_session(await self.authenticate(identifier, password))
+
+    async def start_session(self, user: User) -> Token:
+        """A new login for `user` and its first token pair."""
+        login = self.logins.add(AuthSession(user_id=user.id))
+        return await self._issue(login)
+
+    async def refresh(self, refresh_token: str) -> Token:
+        token, login, user = await self._find_refresh_token(refresh_token)
+        if not user.is_active:
+            raise InactiveUser()
+        if token.used_at is not None or not await self.refresh_tokens.mark_used(token.id):
+            await self._revoke_on_reuse(login)
+        return await self._issue(login)
+
+    async def logout(self, refresh_token: str) -> None:
+        token, login, _ = await self._find_refresh_token(refresh_token)
+        if token.used_at is not None:
+            await self._revoke_on_reuse(login)
+        await self.logins.revoke(login.id)
+
+    async def user_for_access_token(self, access_token: str) -> User:
+        claims = self.codec.decode(access_token, TokenKind.ACCESS)
+        user = await self.logins.active_user(claims.user_id, claims.session_id)
+        if user is None:  # the login was revoked, or the user deleted
+            raise InvalidToken()
+        if not user.is_active:
+            raise InactiveUser()
+        return user
+
+    async def _find_refresh_token(
+        self, refresh_token: str
+    ) -> tuple[RefreshToken, AuthSession, User]:
+        claims = self.codec.decode(refresh_token, TokenKind.REFRESH)
+        found = await self.refresh_tokens.find(token_digest(refresh_token))
+        if found is None:
+            raise InvalidToken()
+        token, login, _user = found
+        if (
+            login.revoked_at is not None
+            or token.expires_at <= utcnow()
+            or token.session_id != claims.session_id
+        ):
+            raise InvalidToken()
+        return found
+
+    async def _revoke_on_reuse(self, login: AuthSession) -> NoReturn:
+        """A refresh token came back a second time: someone holds a copy. End that login.
+
+        This is the one place a service commits: the revocation must persist even though
+        the request itself fails (and the unit of work would roll it back).
+        """
+        await self.logins.revoke(login.id)
+        await self.session.commit()
+        raise InvalidToken("Refresh token reuse detected; this login has been revoked")
+
+    async def _issue(self, login: AuthSession) -> Token:
+        now = utcnow()
+        access_lifetime = timedelta(seconds=self.settings.access_token_seconds)
+        refresh_lifetime = timedelta(seconds=self.settings.refresh_token_seconds)
+        access = self.codec.encode(
+            TokenKind.ACCESS,
+            user_id=login.user_id,
+            session_id=login.id,
+            token_id=new_id(),
+            issued_at=now,
+            lifetime=access_lifetime,
+        )
+        refresh_id = new_id()
+        refresh = self.codec.encode(
+            TokenKind.REFRESH,
+            user_id=login.user_id,
+            session_id=login.id,
+            token_id=refresh_id,
+            issued_at=now,
+            lifetime=refresh_lifetime,
+        )
+        self.refresh_tokens.add(
+            RefreshToken(
+                id=refresh_id,
+                session_id=login.id,
+                token_hash=token_digest(refresh),
+                expires_at=now + refresh_lifetime,
+            )
+        )
+        await self.session.flush()
+        return Token(
+            access_token=access,
+            refresh_token=refresh,
+            expires_in=self.settings.access_token_seconds,
+        )

@@ -1,0 +1,141 @@
+"""Pure ASGI middleware (no BaseHTTPMiddleware on the hot path).
+
+`RequestContextMiddleware` is the outermost layer: it gives every response `X-Request-ID` and
+`X-Process-Time`, writes the request log line, and turns an unhandled exception into a 500
+`internal_error` whose body shows no traceback (the traceback goes to the log).
+`BodySizeLimitMiddleware` answers 413 to bodies over the limit without reading them whole.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import time
+import uuid
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.core.errors import InternalError, PayloadTooLarge, error_response
+from app.core.logging import request_id_var
+
+access_logger = logging.getLogger("app.access")
+error_logger = logging.getLogger("app.errors")
+
+_CLIENT_REQUEST_ID = re.compile(r"^[\x21-\x7e]{1,200}$")  # visible ASCII, bounded
+
+
+def _request_id(scope: Scope) -> str:
+    for name, value in scope.get("headers", ()):
+        if name == b"x-request-id":
+            candidate: str = value.decode("latin-1")
+            if _CLIENT_REQUEST_ID.match(candidate):
+                return candidate
+            break
+    return uuid.uuid4().hex
+
+
+class RequestContextMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+
+        request_id = _request_id(scope)
+        token = request_id_var.set(request_id)
+        start = time.perf_counter()
+        status_code = 500
+        response_started = False
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status_code, response_started
+            if message["type"] in ("http.response.start", "websocket.accept"):
+                response_started = True
+                status_code = message.get("status", 101)
+                headers = MutableHeaders(scope=message)
+                headers["X-Request-ID"] = request_id
+                headers["X-Process-Time"] = f"{time.perf_counter() - start:.6f}"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        except Exception:
+            error_logger.exception(
+                "unhandled error on %s %s", scope.get("method", "WS"), scope["path"]
+            )
+            if scope["type"] == "http" and not response_started:
+                await error_response(InternalError())(scope, receive, send_wrapper)
+        finally:
+            if scope["type"] == "http":
+                duration_ms = (time.perf_counter() - start) * 1000
+                access_logger.info(
+                    "%s %s %s %.1fms",
+                    scope["method"],
+                    scope["path"],
+                    status_code,
+                    duration_ms,
+                    extra={
+                        "method": scope["method"],
+                        "path": scope["path"],
+                        "status": status_code,
+                        "duration_ms": round(duration_ms, 3),
+                    },
+                )
+            request_id_var.reset(token)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class BodySizeLimitMiddleware:
+    def __init__(self, app: ASGIApp, max_body_size: int) -> None:
+        self.app = app
+        self.max_body_size = max_body_size
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    declared = 0
+                if declared > self.max_body_size:
+                    await error_response(PayloadTooLarge())(scope, receive, send)
+                    return
+                break
+
+        received = 0
+        too_large = False
+        response_started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received, too_large
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_size:
+                    too_large = True
+                    raise _BodyTooLarge
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal response_started
+            if too_large:
+                return  # the app's reaction to the aborted body is replaced by the 413
+            if message["type"] == "http.response.start":
+                response_started = True
+            await send(message)
+
+        with contextlib.suppress(_BodyTooLarge):
+            await self.app(scope, limited_receive, guarded_send)
+        if too_large and not response_started:
+            await error_response(PayloadTooLarge())(scope, receive, send)

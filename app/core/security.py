@@ -1,0 +1,127 @@
+"""JWTs (PyJWT) and password hashing (pwdlib: Argon2, bcrypt verified for old hashes).
+
+Each token purpose has its own audience, so a refresh token is refused where an access token
+is expected and the reverse. Only the configured HMAC algorithm is accepted, which also
+refuses `alg: none`. Hashing runs in worker threads: Argon2 is deliberately slow and would
+otherwise stall the event loop.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+import anyio.to_thread
+import jwt
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
+from pwdlib.hashers.bcrypt import BcryptHasher
+
+from app.core.errors import InvalidToken
+
+ISSUER = "agora"
+
+
+class TokenKind(StrEnum):
+    ACCESS = "access"
+    REFRESH = "refresh"
+
+    @property
+    def audience(self) -> str:
+        return f"agora:{self.value}"
+
+
+@dataclass(frozen=True, slots=True)
+class TokenClaims:
+    user_id: uuid.UUID
+    session_id: uuid.UUID
+    token_id: uuid.UUID
+    issued_at: datetime
+    expires_at: datetime
+
+
+class TokenCodec:
+    def __init__(self, secret_key: str, algorithm: str) -> None:
+        self._key = secret_key
+        self._algorithm = algorithm
+
+    def encode(
+        self,
+        kind: TokenKind,
+        *,
+        user_id: uuid.UUID,
+        session_id: uuid.UUID,
+        token_id: uuid.UUID,
+        issued_at: datetime,
+        lifetime: timedelta,
+    ) -> str:
+        payload: dict[str, Any] = {
+            "iss": ISSUER,
+            "aud": kind.audience,
+            "sub": str(user_id),
+            "sid": str(session_id),
+            "jti": str(token_id),
+            "iat": int(issued_at.timestamp()),
+            "exp": issued_at + lifetime,
+        }
+        return jwt.encode(payload, self._key, algorithm=self._algorithm)
+
+    def decode(self, token: str, kind: TokenKind) -> TokenClaims:
+        try:
+            payload = jwt.decode(
+                token,
+                self._key,
+                algorithms=[self._algorithm],
+                audience=kind.audience,
+                issuer=ISSUER,
+                options={"require": ["exp", "iat", "sub", "sid", "jti", "aud", "iss"]},
+            )
+            return TokenClaims(
+                user_id=uuid.UUID(payload["sub"]),
+                session_id=uuid.UUID(payload["sid"]),
+                token_id=uuid.UUID(payload["jti"]),
+                issued_at=datetime.fromtimestamp(payload["iat"], UTC),
+                expires_at=datetime.fromtimestamp(payload["exp"], UTC),
+            )
+        except (jwt.PyJWTError, ValueError, TypeError, KeyError) as exc:
+            raise InvalidToken() from exc
+
+
+def token_digest(token: str) -> str:
+    """How a refresh token is stored: a leaked table does not leak usable tokens."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class PasswordHasher:
+    def __init__(self, password_hash: PasswordHash | None = None) -> None:
+        self._hash = password_hash or PasswordHash((Argon2Hasher(), BcryptHasher()))
+        self._dummy: str | None = None
+
+    async def hash(self, password: str) -> str:
+        return await anyio.to_thread.run_sync(self._hash.hash, password)
+
+    async def verify_and_update(self, password: str, hashed: str) -> tuple[bool, str | None]:
+        """Whether `password` matches, and a new hash when the stored one is outdated."""
+        return await anyio.to_thread.run_sync(self._verify_and_update, password, hashed)
+
+    def _verify_and_update(self, password: str, hashed: str) -> tuple[bool, str | None]:
+        try:
+            return self._hash.verify_and_update(password, hashed)
+        except ValueError:  # e.g. bcrypt refuses passwords over 72 bytes
+            return False, None
+
+    async def warm_up(self) -> None:
+        """Prepare the dummy hash once, at start-up, rather than on the first unknown login."""
+        if self._dummy is None:
+            self._dummy = await self.hash(secrets.token_urlsafe(16))
+
+    async def dummy_verify(self, password: str) -> None:
+        """Spend the time a real check would, so unknown users cannot be told apart by timing."""
+        await self.warm_up()
+        assert self._dummy is not None
+        await self.verify_and_update(password, self._dummy)

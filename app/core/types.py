@@ -1,0 +1,26 @@
+"""Reusable constrained input types (they show up as constraints in the OpenAPI schema)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import AfterValidator, AnyHttpUrl, StringConstraints, TypeAdapter
+
+# Text that is stored must not carry NUL characters: PostgreSQL refuses them, so they would
+# turn into a 500 instead of a 422.
+NO_NUL = r"^[^\x00]*$"
+
+
+def text(min_length: int = 0, max_length: int | None = None) -> StringConstraints:
+    return StringConstraints(min_length=min_length, max_length=max_length, pattern=NO_NUL)
+
+
+_http_url: TypeAdapter[AnyHttpUrl] = TypeAdapter(AnyHttpUrl)
+
+
+def _check_http_url(value: str) -> str:
+    _http_url.validate_python(value)
+    return value  # keep the URL exactly as given (no added trailing slash)
+
+
+HttpUrlStr = Annotated[str, text(max_length=500), AfterValidator(_check_http_url)]

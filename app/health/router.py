@@ -1,0 +1,88 @@
+"""`/`, liveness (`/health`) and readiness (`/health/ready`)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy import text
+
+logger = logging.getLogger("app.health")
+
+CHECK_TIMEOUT_SECONDS = 3.0
+
+public_router = APIRouter(tags=["service"])
+
+CheckResult = Literal["ok", "error", "disabled"]
+
+
+class Welcome(BaseModel):
+    message: str
+
+
+class Liveness(BaseModel):
+    status: Literal["ok"]
+
+
+class Readiness(BaseModel):
+    status: Literal["ok", "unavailable"]
+    checks: dict[str, CheckResult]
+    detail: str | None = None
+
+
+@public_router.get("/", response_model=Welcome)
+async def root() -> Welcome:
+    return Welcome(message="Welcome to the API")
+
+
+@public_router.get("/health", response_model=Liveness)
+async def health() -> Liveness:
+    """Liveness: the process answers. Touches nothing else."""
+    return Liveness(status="ok")
+
+
+async def _check_database(request: Request) -> CheckResult:
+    try:
+        async with asyncio.timeout(CHECK_TIMEOUT_SECONDS):
+            async with request.app.state.db.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        return "ok"
+    except Exception as exc:
+        logger.warning("readiness: database check failed: %r", exc)
+        return "error"
+
+
+async def _check_redis(request: Request) -> CheckResult:
+    redis = getattr(request.app.state, "redis", None)
+    if redis is None:
+        return "disabled"
+    try:
+        async with asyncio.timeout(CHECK_TIMEOUT_SECONDS):
+            await redis.ping()
+        return "ok"
+    except Exception as exc:
+        logger.warning("readiness: redis check failed: %r", exc)
+        return "error"
+
+
+@public_router.get(
+    "/health/ready",
+    response_model=Readiness,
+    response_model_exclude_none=True,
+    responses={503: {"model": Readiness, "description": "A dependency is down"}},
+)
+async def ready(request: Request) -> Any:
+    """Readiness: the database and (if configured) Redis answer."""
+    database, redis = await asyncio.gather(_check_database(request), _check_redis(request))
+    checks: dict[str, CheckResult] = {"database": database, "redis": redis}
+    failing = [name for name, result in checks.items() if result == "error"]
+    if failing:
+        body = Readiness(
+            status="unavailable", detail=f"unavailable: {', '.join(failing)}", checks=checks
+        )
+        return JSONResponse(body.model_dump(), status_code=503)
+    return Readiness(status="ok", checks=checks)

@@ -1,0 +1,132 @@
+"""The application: `create_app()` wires settings, lifespan, middleware, routers and handlers.
+
+`app.main:app` is what an ASGI server runs; tests build their own with `create_app(settings)`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
+
+from app.core.config import ConfigError, Settings, get_settings
+from app.core.errors import install_error_handlers
+from app.core.logging import configure_logging
+from app.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from app.core.security import PasswordHasher, TokenCodec
+from app.db.engine import Database
+from app.db.migrate import migrate
+from app.domains import load_models, routers
+from app.notifications.email import build_email_sender
+
+logger = logging.getLogger("app")
+
+API_PREFIX = "/api/v1"
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    db = Database(settings)
+    app.state.db = db
+    app.state.hasher = PasswordHasher()
+    app.state.token_codec = TokenCodec(settings.secret_key, settings.JWT_ALGORITHM)
+    app.state.email_sender = build_email_sender(settings)
+    app.state.redis = None
+    if settings.REDIS_URL:
+        from redis.asyncio import Redis
+
+        app.state.redis = Redis.from_url(settings.REDIS_URL)
+    try:
+        await app.state.hasher.warm_up()
+        if settings.AUTO_MIGRATE:
+            await migrate(db.engine)
+            logger.info("database schema is up to date")
+        await _ensure_first_superuser(app)
+        yield
+    finally:
+        if app.state.redis is not None:
+            await app.state.redis.aclose()
+        await db.dispose()
+
+
+async def _ensure_first_superuser(app: FastAPI) -> None:
+    settings: Settings = app.state.settings
+    if not (settings.FIRST_SUPERUSER_EMAIL and settings.FIRST_SUPERUSER_PASSWORD):
+        return
+    from app.users.service import ensure_superuser
+
+    try:
+        async with app.state.db.sessionmaker() as session:
+            created = await ensure_superuser(
+                session,
+                app.state.hasher,
+                email=settings.FIRST_SUPERUSER_EMAIL,
+                username=settings.FIRST_SUPERUSER_USERNAME,
+                password=settings.FIRST_SUPERUSER_PASSWORD,
+            )
+            await session.commit()
+        if created:
+            logger.info("created the first superuser %s", settings.FIRST_SUPERUSER_USERNAME)
+    except Exception as exc:
+        if settings.AUTO_MIGRATE:
+            raise
+        # Without AUTO_MIGRATE the service must start even with the database down.
+        logger.warning("could not ensure the first superuser (database down?): %r", exc)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    try:
+        settings.check()
+    except ConfigError as exc:
+        raise SystemExit(f"agora: configuration error: {exc}") from None
+    configure_logging(settings.LOG_LEVEL, settings.LOG_FORMAT)
+    load_models()
+
+    docs = settings.DOCS_ENABLED
+    app = FastAPI(
+        title="Agora",
+        summary="Users, profiles, posts, teams and heroes over FastAPI and SQLModel.",
+        version="0.1.0",
+        lifespan=lifespan,
+        openapi_url="/openapi.json" if docs else None,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        swagger_ui_parameters={"persistAuthorization": True},
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+
+    for module, _domain in routers():
+        if (router := getattr(module, "router", None)) is not None:
+            app.include_router(router, prefix=API_PREFIX)
+        if (public := getattr(module, "public_router", None)) is not None:
+            app.include_router(public)
+
+    # Added innermost first: the request context wraps everything, so even a 413 or a 500
+    # carries X-Request-ID and X-Process-Time.
+    app.add_middleware(BodySizeLimitMiddleware, max_body_size=settings.MAX_BODY_SIZE)
+    if settings.CORS_ORIGINS:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.CORS_ORIGINS,
+            allow_credentials=True,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["X-Request-ID", "X-Process-Time", "Retry-After"],
+        )
+    app.add_middleware(RequestContextMiddleware)
+    return app
+
+
+def __getattr__(name: str) -> FastAPI:
+    # `app.main:app` is built on first access, so importing this module has no side effects.
+    if name == "app":
+        application = create_app()
+        globals()["app"] = application
+        return application
+    raise AttributeError(name)

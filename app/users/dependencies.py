@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import Depends
+
+from app.core.dependencies import HasherDep
+from app.db.session import SessionDep
+from app.users.models import User
+from app.users.service import UserService
+
+
+def get_user_service(session: SessionDep, hasher: HasherDep) -> UserService:
+    return UserService(session, hasher)
+
+
+UserServiceDep = Annotated[UserService, Depends(get_user_service)]
+
+
+async def valid_user_id(user_id: uuid.UUID, users: UserServiceDep) -> User:
+    """The user named in the path, or 404."""
+    return await users.get(user_id)
+
+
+PathUser = Annotated[User, Depends(valid_user_id)]

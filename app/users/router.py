@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Query, status
+
+from app.auth.dependencies import CurrentUser, SuperUser
+from app.core.errors import Conflict, Forbidden, NotFound, responses
+from app.core.pagination import Page, PageDep
+from app.notifications.dependencies import MailerDep
+from app.notifications.email import notification_email
+from app.users.dependencies import PathUser, UserServiceDep
+from app.users.schemas import (
+    MessageResponse,
+    NotifyRequest,
+    ProfileRead,
+    ProfileUpdate,
+    UserCreateAdmin,
+    UserFilters,
+    UserRead,
+    UserUpdate,
+    UserUpdateMe,
+)
+
+router = APIRouter(prefix="/users", tags=["users"])
+
+# --- the caller's own account -------------------------------------------------------------
+
+
+@router.get("/me", response_model=UserRead)
+async def read_me(me: CurrentUser) -> UserRead:
+    return UserRead.model_validate(me)
+
+
+@router.patch("/me", response_model=UserRead, responses=responses(Conflict))
+async def update_me(data: UserUpdateMe, me: CurrentUser, users: UserServiceDep) -> UserRead:
+    """Change username, email, full name or password. A new password ends every login."""
+    return UserRead.model_validate(await users.update(me, data, actor=me))
+
+
+@router.delete("/me", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_me(me: CurrentUser, users: UserServiceDep) -> None:
+    """Delete the account, with its profile and posts."""
+    await users.delete(me, actor=me)
+
+
+@router.get("/me/profile", response_model=ProfileRead)
+async def read_my_profile(me: CurrentUser, users: UserServiceDep) -> ProfileRead:
+    return ProfileRead.model_validate(await users.get_profile(me.id))
+
+
+@router.put("/me/profile", response_model=ProfileRead)
+async def replace_my_profile(
+    data: ProfileUpdate, me: CurrentUser, users: UserServiceDep
+) -> ProfileRead:
+    """Replace the profile: an omitted field becomes null."""
+    return ProfileRead.model_validate(await users.replace_profile(me, data))
+
+
+# --- all accounts ---------------------------------------------------------------------------
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UserRead,
+    responses=responses(Forbidden, Conflict),
+)
+async def create_user(data: UserCreateAdmin, _: SuperUser, users: UserServiceDep) -> UserRead:
+    return UserRead.model_validate(await users.create(data))
+
+
+@router.get("", response_model=Page[UserRead])
+async def list_users(
+    _: CurrentUser,
+    page: PageDep,
+    filters: Annotated[UserFilters, Query()],
+    users: UserServiceDep,
+) -> Page[UserRead]:
+    return await users.list_users(page, filters)
+
+
+@router.get("/{user_id}", response_model=UserRead, responses=responses(NotFound))
+async def read_user(_: CurrentUser, user: PathUser) -> UserRead:
+    return UserRead.model_validate(user)
+
+
+@router.get("/{user_id}/profile", response_model=ProfileRead, responses=responses(NotFound))
+async def read_profile(_: CurrentUser, user: PathUser, users: UserServiceDep) -> ProfileRead:
+    return ProfileRead.model_validate(await users.get_profile(user.id))
+
+
+@router.patch(
+    "/{user_id}", response_model=UserRead, responses=responses(Forbidden, NotFound, Conflict)
+)
+async def update_user(
+    data: UserUpdate, me: CurrentUser, user: PathUser, users: UserServiceDep
+) -> UserRead:
+    """The user or a superuser; only a superuser may change the administrative fields."""
+    return UserRead.model_validate(await users.update(user, data, actor=me))
+
+
+@router.delete(
+    "/{user_id}", status_code=status.HTTP_204_NO_CONTENT, responses=responses(Forbidden, NotFound)
+)
+async def delete_user(me: CurrentUser, user: PathUser, users: UserServiceDep) -> None:
+    await users.delete(user, actor=me)
+
+
+@router.post(
+    "/{user_id}/notify",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=MessageResponse,
+    responses=responses(Forbidden, NotFound),
+)
+async def notify_user(
+    me: CurrentUser,
+    user: PathUser,
+    users: UserServiceDep,
+    mailer: MailerDep,
+    data: Annotated[NotifyRequest | None, Body()] = None,
+) -> MessageResponse:
+    """Email the user in the background (the user themself or a superuser may ask)."""
+    users.authorize_self_or_superuser(user, me)
+    message = (data or NotifyRequest()).message
+    mailer.send_later(notification_email(user.email, message))
+    return MessageResponse(message="Notification will be sent")

@@ -1,0 +1,116 @@
+"""Input and output shapes of the accounts domain (API.md, section Users)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+
+from app.core.types import HttpUrlStr, text
+
+USERNAME_PATTERN = r"^[A-Za-z0-9_.-]{3,50}$"
+PERMISSION_PATTERN = r"^[A-Za-z0-9_.-]+(:[A-Za-z0-9_.*-]+)*$"
+EMAIL_MAX_LENGTH = 254
+
+
+def _normalise_email(value: str) -> str:
+    if len(value) > EMAIL_MAX_LENGTH:
+        raise ValueError(f"an email address has at most {EMAIL_MAX_LENGTH} characters")
+    return value.lower()
+
+
+Username = Annotated[str, StringConstraints(min_length=3, max_length=50, pattern=USERNAME_PATTERN)]
+Email = Annotated[EmailStr, AfterValidator(_normalise_email)]
+Password = Annotated[str, StringConstraints(min_length=8, max_length=128)]
+FullName = Annotated[str, text(max_length=100)]
+Permission = Annotated[
+    str, StringConstraints(min_length=1, max_length=100, pattern=PERMISSION_PATTERN)
+]
+Permissions = Annotated[list[Permission], Field(max_length=100)]
+
+
+class InputModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class UserCreate(InputModel):
+    username: Username
+    email: Email
+    password: Password
+    full_name: FullName | None = None
+
+
+class UserCreateAdmin(UserCreate):
+    is_active: bool = True
+    is_superuser: bool = False
+    permissions: Permissions = Field(default_factory=list)
+
+
+class UserUpdateMe(InputModel):
+    """Fields a user may change on their own account. Omitted fields stay as they are.
+
+    The defaults are None only to tell "omitted" apart: an explicit null for a field that
+    cannot be null is refused (422), as the schema says.
+    """
+
+    username: Username = Field(default=None)  # type: ignore[assignment]
+    email: Email = Field(default=None)  # type: ignore[assignment]
+    full_name: FullName | None = None
+    password: Password = Field(default=None)  # type: ignore[assignment]
+
+
+class UserUpdate(UserUpdateMe):
+    """`PATCH /users/{id}`: the administrative fields are for superusers only."""
+
+    is_active: bool = Field(default=None)  # type: ignore[assignment]
+    is_superuser: bool = Field(default=None)  # type: ignore[assignment]
+    permissions: Permissions = Field(default=None)  # type: ignore[arg-type]
+
+
+ADMIN_FIELDS = frozenset({"is_active", "is_superuser", "permissions"})
+
+
+class UserRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    username: str
+    email: str
+    full_name: str | None
+    is_active: bool
+    is_superuser: bool
+    permissions: list[str]
+    created_at: datetime
+    updated_at: datetime
+
+
+class UserFilters(BaseModel):
+    username: str | None = Field(default=None, description="Case-insensitive substring")
+    email: str | None = Field(default=None, description="Exact address, any letter case")
+    is_active: bool | None = None
+
+
+class ProfileRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    user_id: uuid.UUID
+    bio: str | None
+    avatar_url: str | None
+    updated_at: datetime
+
+
+class ProfileUpdate(InputModel):
+    """`PUT` replaces the profile: an omitted field becomes null."""
+
+    bio: Annotated[str, text(max_length=5000)] | None = None
+    avatar_url: HttpUrlStr | None = None
+
+
+class NotifyRequest(InputModel):
+    message: Annotated[str, text(min_length=1, max_length=5000)] = "Welcome to our platform!"
+
+
+class MessageResponse(BaseModel):
+    message: str

@@ -1,0 +1,177 @@
+"""Rules of the accounts domain: who may do what to which account."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.repository import AuthSessionRepository
+from app.core.errors import Conflict, Forbidden, NotFound
+from app.core.pagination import Page, PageParams
+from app.core.security import PasswordHasher
+from app.db.errors import violated_constraint
+from app.users.models import Profile, User
+from app.users.repository import ProfileRepository, UserRepository
+from app.users.schemas import (
+    ADMIN_FIELDS,
+    ProfileUpdate,
+    UserCreate,
+    UserCreateAdmin,
+    UserFilters,
+    UserRead,
+    UserUpdateMe,
+)
+
+USERNAME_TAKEN = "A user with this username already exists"
+EMAIL_TAKEN = "A user with this email already exists"
+
+
+def conflict_from(exc: IntegrityError) -> Conflict:
+    """Name the clashing field of a unique violation that a concurrent request caused."""
+    constraint = violated_constraint(exc)
+    if "username" in constraint:
+        return Conflict(USERNAME_TAKEN)
+    if "email" in constraint:
+        return Conflict(EMAIL_TAKEN)
+    return Conflict()
+
+
+class UserService:
+    def __init__(self, session: AsyncSession, hasher: PasswordHasher) -> None:
+        self.session = session
+        self.hasher = hasher
+        self.users = UserRepository(session)
+        self.profiles = ProfileRepository(session)
+
+    # --- reading -----------------------------------------------------------------------
+
+    async def get(self, user_id: uuid.UUID) -> User:
+        user = await self.users.get(user_id)
+        if user is None:
+            raise NotFound("User not found")
+        return user
+
+    async def list_users(self, page: PageParams, filters: UserFilters) -> Page[UserRead]:
+        items, total = await self.users.list(page, self.users.filters(filters))
+        return page.page(UserRead, items, total)
+
+    # --- creating ----------------------------------------------------------------------
+
+    async def register(self, data: UserCreate) -> User:
+        return await self._create(data, is_active=True, is_superuser=False, permissions=[])
+
+    async def create(self, data: UserCreateAdmin) -> User:
+        return await self._create(
+            data,
+            is_active=data.is_active,
+            is_superuser=data.is_superuser,
+            permissions=data.permissions,
+        )
+
+    async def _create(
+        self, data: UserCreate, *, is_active: bool, is_superuser: bool, permissions: list[str]
+    ) -> User:
+        await self._ensure_available(data.username, data.email)
+        user = User(
+            username=data.username,
+            email=data.email,
+            full_name=data.full_name,
+            hashed_password=await self.hasher.hash(data.password),
+            is_active=is_active,
+            is_superuser=is_superuser,
+            permissions=list(permissions),
+        )
+        self.users.add(user)
+        await self._flush()  # the user row first: the profile's foreign key points at it
+        self.profiles.add(Profile(user_id=user.id))
+        await self._flush()
+        return user
+
+    # --- changing ----------------------------------------------------------------------
+
+    async def update(self, user: User, data: UserUpdateMe, *, actor: User) -> User:
+        changes: dict[str, Any] = data.model_dump(exclude_unset=True)
+        if ADMIN_FIELDS & changes.keys() and not actor.is_superuser:
+            raise Forbidden("Only a superuser may change is_active, is_superuser or permissions")
+        if actor.id != user.id and not actor.is_superuser:
+            raise Forbidden("You may only change your own account")
+        await self._ensure_available(changes.get("username"), changes.get("email"), exclude=user.id)
+        password = changes.pop("password", None)
+        if password is not None:
+            user.hashed_password = await self.hasher.hash(password)
+            # Every token issued before the change stops working, this login's included.
+            await AuthSessionRepository(self.session).revoke_all_for_user(user.id)
+        for field, value in changes.items():
+            setattr(user, field, value)
+        self.users.add(user)
+        await self._flush()
+        return user
+
+    async def delete(self, user: User, *, actor: User) -> None:
+        if actor.id != user.id and not actor.is_superuser:
+            raise Forbidden("You may only delete your own account")
+        # Profile, logins and posts go with it (ON DELETE CASCADE).
+        await self.users.delete(user)
+
+    def authorize_self_or_superuser(self, user: User, actor: User) -> None:
+        if actor.id != user.id and not actor.is_superuser:
+            raise Forbidden()
+
+    # --- profiles ----------------------------------------------------------------------
+
+    async def get_profile(self, user_id: uuid.UUID) -> Profile:
+        profile = await self.profiles.get_for_user(user_id)
+        if profile is None:
+            raise NotFound("User not found")
+        return profile
+
+    async def replace_profile(self, user: User, data: ProfileUpdate) -> Profile:
+        profile = await self.profiles.get_for_user(user.id)
+        if profile is None:
+            profile = self.profiles.add(Profile(user_id=user.id))
+        profile.bio = data.bio
+        profile.avatar_url = data.avatar_url
+        self.profiles.add(profile)
+        await self._flush()
+        return profile
+
+    # --- helpers -----------------------------------------------------------------------
+
+    async def _ensure_available(
+        self, username: str | None, email: str | None, *, exclude: uuid.UUID | None = None
+    ) -> None:
+        """Clear 409s for the common case; `_flush` catches the races this check misses."""
+        if username is not None and await self.users.username_taken(username, exclude=exclude):
+            raise Conflict(USERNAME_TAKEN)
+        if email is not None and await self.users.email_taken(email, exclude=exclude):
+            raise Conflict(EMAIL_TAKEN)
+
+    async def _flush(self) -> None:
+        try:
+            await self.session.flush()
+        except IntegrityError as exc:
+            raise conflict_from(exc) from exc
+
+
+async def ensure_superuser(
+    session: AsyncSession, hasher: PasswordHasher, *, email: str, username: str, password: str
+) -> bool:
+    """Create a superuser unless one with this email or username exists. True if created.
+
+    Several workers may run this at once: the losers of the race see a unique violation,
+    which means the user exists, which is what they wanted.
+    """
+    users = UserRepository(session)
+    if await users.email_taken(email) or await users.username_taken(username):
+        return False
+    data = UserCreateAdmin(username=username, email=email, password=password, is_superuser=True)
+    try:
+        await UserService(session, hasher).create(data)
+        await session.commit()
+    except Conflict:
+        await session.rollback()
+        return False
+    return True

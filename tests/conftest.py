@@ -1,0 +1,187 @@
+"""Shared fixtures: one app with its real lifespan on a real database, emptied after each test.
+
+The suite runs on SQLite by default and on PostgreSQL when TEST_DATABASE_URL points at one
+(`.ci/run` creates and drops such a database).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import SQLModel
+
+from app.core.config import Settings
+from app.core.security import PasswordHasher
+from app.main import create_app
+from app.users.models import Profile, User
+
+TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-for-hs256!"
+DEFAULT_PASSWORD = "correct horse battery"
+
+UserFactory = Callable[..., Awaitable[User]]
+HeadersFor = Callable[[User], Awaitable[dict[str, str]]]
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("data")
+
+
+@pytest.fixture(scope="session")
+def database_url(data_dir: Path) -> str:
+    return os.environ.get("TEST_DATABASE_URL") or f"sqlite+aiosqlite:///{data_dir / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def make_settings(database_url: str, data_dir: Path) -> Callable[..., Settings]:
+    def make(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": TEST_SECRET_KEY,
+            "DATA_DIR": data_dir,
+            "RATE_LIMIT_ENABLED": False,
+            "EMAIL_BACKEND": "console",
+            "LOG_LEVEL": "WARNING",
+        }
+        values.update(overrides)
+        return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def settings(make_settings: Callable[..., Settings]) -> Settings:
+    return make_settings()
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    application = create_app(settings)
+    async with LifespanManager(application, startup_timeout=60):
+        yield application
+
+
+async def empty_database(application: FastAPI) -> None:
+    engine = application.state.db.engine
+    tables = [t.name for t in reversed(SQLModel.metadata.sorted_tables)]
+    async with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            await conn.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
+        else:
+            for table in tables:
+                await conn.execute(text(f"DELETE FROM {table}"))  # noqa: S608
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        yield http
+    app.dependency_overrides.clear()
+    await empty_database(app)
+
+
+@pytest.fixture
+async def session(app: FastAPI, client: httpx.AsyncClient) -> AsyncIterator[AsyncSession]:
+    """A session of the test's own, for arranging data and checking what was stored."""
+    async with app.state.db.sessionmaker() as db_session:
+        yield db_session
+
+
+@pytest.fixture(scope="session")
+async def default_password_hash() -> str:
+    return await PasswordHasher().hash(DEFAULT_PASSWORD)
+
+
+@pytest.fixture
+async def user_factory(
+    app: FastAPI, client: httpx.AsyncClient, default_password_hash: str
+) -> UserFactory:
+    """Insert a user (with profile) directly; its password is DEFAULT_PASSWORD."""
+
+    async def create(
+        username: str | None = None,
+        email: str | None = None,
+        *,
+        is_active: bool = True,
+        is_superuser: bool = False,
+        permissions: list[str] | None = None,
+        full_name: str | None = None,
+    ) -> User:
+        name = username or f"user_{uuid.uuid4().hex[:10]}"
+        user = User(
+            username=name,
+            email=(email or f"{name}@example.com").lower(),
+            hashed_password=default_password_hash,
+            is_active=is_active,
+            is_superuser=is_superuser,
+            permissions=permissions or [],
+            full_name=full_name,
+        )
+        async with app.state.db.sessionmaker() as db_session:
+            db_session.add(user)
+            await db_session.flush()
+            db_session.add(Profile(user_id=user.id))
+            await db_session.commit()
+        return user
+
+    return create
+
+
+@pytest.fixture
+async def tokens_for(app: FastAPI) -> Callable[[User], Awaitable[dict[str, Any]]]:
+    """A fresh login for `user` (as /auth/login would give), without the password check."""
+    from app.auth.service import AuthService
+
+    async def issue(user: User) -> dict[str, Any]:
+        async with app.state.db.sessionmaker() as db_session:
+            service = AuthService(
+                db_session, app.state.hasher, app.state.token_codec, app.state.settings
+            )
+            token = await service.start_session(user)
+            await db_session.commit()
+        return token.model_dump()
+
+    return issue
+
+
+@pytest.fixture
+async def headers_for(tokens_for: Callable[[User], Awaitable[dict[str, Any]]]) -> HeadersFor:
+    async def headers(user: User) -> dict[str, str]:
+        return {"Authorization": f"Bearer {(await tokens_for(user))['access_token']}"}
+
+    return headers
+
+
+@pytest.fixture
+async def user(user_factory: UserFactory) -> User:
+    return await user_factory("alice", "alice@example.com", full_name="Alice Liddell")
+
+
+@pytest.fixture
+async def superuser(user_factory: UserFactory) -> User:
+    return await user_factory("root", "root@example.com", is_superuser=True)
+
+
+@pytest.fixture
+async def user_headers(user: User, headers_for: HeadersFor) -> dict[str, str]:
+    return await headers_for(user)
+
+
+@pytest.fixture
+async def superuser_headers(superuser: User, headers_for: HeadersFor) -> dict[str, str]:
+    return await headers_for(superuser)
+
+
+def is_postgres(application: FastAPI) -> bool:
+    return bool(application.state.db.engine.dialect.name == "postgresql")
