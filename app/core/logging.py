@@ -21,11 +21,14 @@ _STANDARD_ATTRS = frozenset(
 )
 
 
-class RequestIdFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        if not hasattr(record, "request_id"):
-            record.request_id = request_id_var.get() or "-"
-        return True
+_base_factory = logging.getLogRecordFactory()
+
+
+def _record_with_request_id(*args: Any, **kwargs: Any) -> logging.LogRecord:
+    """Stamp every record with the current request's id, whichever handler formats it."""
+    record = _base_factory(*args, **kwargs)
+    record.request_id = request_id_var.get() or "-"
+    return record
 
 
 class JsonFormatter(logging.Formatter):
@@ -48,8 +51,8 @@ CONSOLE_FORMAT = "%(asctime)s %(levelname)-7s %(name)s [%(request_id)s] %(messag
 
 
 def configure_logging(level: str, fmt: str) -> None:
+    logging.setLogRecordFactory(_record_with_request_id)
     handler = logging.StreamHandler(sys.stdout)
-    handler.addFilter(RequestIdFilter())
     handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(CONSOLE_FORMAT))
     root = logging.getLogger()
     for existing in list(root.handlers):

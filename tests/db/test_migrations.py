@@ -1,0 +1,114 @@
+"""The migrations build exactly the schema the models describe, and are safe to run at once."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from fastapi import FastAPI
+from sqlalchemy import Column, Connection, inspect, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlmodel import SQLModel
+
+from app.core.config import Settings
+from app.db.engine import create_engine
+from app.db.migrate import alembic_config, migrate
+
+
+def _diff(connection: Connection) -> list[Any]:
+    context = MigrationContext.configure(
+        connection, opts={"compare_type": True, "compare_server_default": True}
+    )
+    return list(compare_metadata(context, SQLModel.metadata))
+
+
+@pytest.mark.filterwarnings("ignore:.*expression-based index")
+async def test_models_and_migrations_agree(app: FastAPI) -> None:
+    async with app.state.db.engine.connect() as conn:
+        diff = await conn.run_sync(_diff)
+    assert diff == []
+
+
+async def test_expression_indexes_exist(app: FastAPI) -> None:
+    """Alembic cannot compare expression indexes (lower(name)...): check them by name."""
+    expected = {
+        index.name
+        for table in SQLModel.metadata.tables.values()
+        for index in table.indexes
+        if any(not isinstance(expr, Column) for expr in index.expressions)
+    }
+    assert "uq_users_username_lower" in expected
+    query = (
+        "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()"
+        if app.state.db.engine.dialect.name == "postgresql"
+        else "SELECT name FROM sqlite_master WHERE type = 'index'"
+    )
+    async with app.state.db.engine.connect() as conn:
+        present = set((await conn.execute(text(query))).scalars())
+    assert expected <= present
+
+
+@pytest.fixture
+async def scratch_url(database_url: str, tmp_path: Path) -> AsyncIterator[str]:
+    """An empty database of the suite's backend."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'scratch.db'}"
+        return
+    name = f"agora_scratch_{uuid.uuid4().hex[:8]}"
+    admin = create_async_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    async with admin.connect() as conn:
+        await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        async with admin.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()
+
+
+def _tables(connection: Connection) -> set[str]:
+    return set(inspect(connection).get_table_names())
+
+
+async def _table_names(engine: AsyncEngine) -> set[str]:
+    async with engine.connect() as conn:
+        return await conn.run_sync(_tables)
+
+
+async def test_downgrade_to_base_and_upgrade_again(
+    scratch_url: str, make_settings: Callable[..., Settings]
+) -> None:
+    engine = create_engine(scratch_url, make_settings(DATABASE_URL=scratch_url))
+    try:
+        await migrate(engine)
+        assert "users" in await _table_names(engine)
+        await asyncio.to_thread(command.downgrade, alembic_config(scratch_url), "base")
+        assert await _table_names(engine) <= {"alembic_version"}
+        await migrate(engine)
+        assert {t.name for t in SQLModel.metadata.sorted_tables} <= await _table_names(engine)
+    finally:
+        await engine.dispose()
+
+
+async def test_workers_migrating_at_once_do_not_collide(
+    scratch_url: str, make_settings: Callable[..., Settings]
+) -> None:
+    settings = make_settings(DATABASE_URL=scratch_url)
+    engines = [create_engine(scratch_url, settings) for _ in range(4)]
+    try:
+        await asyncio.gather(*(migrate(engine) for engine in engines))
+        async with engines[0].connect() as conn:
+            versions = (await conn.execute(text("SELECT version_num FROM alembic_version"))).all()
+        assert len(versions) == 1
+    finally:
+        for engine in engines:
+            await engine.dispose()
