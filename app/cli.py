@@ -41,7 +41,9 @@ def serve(
 
 
 @db_cli.command("upgrade")
-def db_upgrade(revision: str = "head") -> None:
+def db_upgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision")] = "head",
+) -> None:
     """Apply migrations up to REVISION (default: head)."""
     from app.db.engine import create_engine
     from app.db.migrate import migrate
@@ -60,7 +62,9 @@ def db_upgrade(revision: str = "head") -> None:
 
 
 @db_cli.command("downgrade")
-def db_downgrade(revision: str = "-1") -> None:
+def db_downgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision")] = "-1",
+) -> None:
     """Revert migrations down to REVISION (default: one step back)."""
     from alembic import command
 

@@ -1,0 +1,124 @@
+"""Password hashing (Argon2, old bcrypt hashes upgraded) and the JWT codec."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import bcrypt
+import httpx
+import jwt
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import select
+
+from app.core.errors import InvalidToken
+from app.core.security import PasswordHasher, TokenCodec, TokenKind
+from app.users.models import User
+from tests.conftest import UserFactory
+
+KEY = "k" * 64
+
+
+async def test_hashes_are_argon2_and_verify() -> None:
+    hasher = PasswordHasher()
+    hashed = await hasher.hash("s3cret-pass")
+    assert hashed.startswith("$argon2id$")
+    assert await hasher.verify_and_update("s3cret-pass", hashed) == (True, None)
+    assert (await hasher.verify_and_update("wrong-pass", hashed))[0] is False
+
+
+async def test_hashing_runs_off_the_event_loop_thread() -> None:
+    hasher = PasswordHasher()
+    seen: list[threading.Thread] = []
+    original = hasher._hash.hash
+
+    def recording_hash(password: str) -> str:
+        seen.append(threading.current_thread())
+        return original(password)
+
+    hasher._hash.hash = recording_hash  # type: ignore[method-assign]
+    await hasher.hash("s3cret-pass")
+    assert seen
+    assert seen[0] is not threading.main_thread()
+
+
+async def test_bcrypt_hash_verifies_and_is_upgraded_to_argon2() -> None:
+    old = bcrypt.hashpw(b"legacy-pass", bcrypt.gensalt(rounds=4)).decode()
+    valid, new_hash = await PasswordHasher().verify_and_update("legacy-pass", old)
+    assert valid
+    assert new_hash is not None
+    assert new_hash.startswith("$argon2id$")
+
+
+async def test_login_with_an_old_bcrypt_hash_rehashes_it(
+    app: FastAPI, client: httpx.AsyncClient, user_factory: UserFactory
+) -> None:
+    legacy = await user_factory("legacy")
+    async with app.state.db.sessionmaker() as session:
+        stored = await session.get(User, legacy.id)
+        assert stored is not None
+        stored.hashed_password = bcrypt.hashpw(b"legacy-pass", bcrypt.gensalt(4)).decode()
+        await session.commit()
+    response = await client.post(
+        "/api/v1/auth/login", data={"username": "legacy", "password": "legacy-pass"}
+    )
+    assert response.status_code == 200
+    async with app.state.db.sessionmaker() as session:
+        hashed = (
+            await session.scalars(select(User.hashed_password).where(User.id == legacy.id))
+        ).one()
+    assert hashed.startswith("$argon2id$")
+
+
+def _encode(codec: TokenCodec, kind: TokenKind, lifetime: timedelta) -> str:
+    return codec.encode(
+        kind,
+        user_id=uuid.uuid4(),
+        session_id=uuid.uuid4(),
+        token_id=uuid.uuid4(),
+        issued_at=datetime.now(UTC),
+        lifetime=lifetime,
+    )
+
+
+def test_token_round_trips() -> None:
+    codec = TokenCodec(KEY, "HS256")
+    claims = codec.decode(_encode(codec, TokenKind.ACCESS, timedelta(minutes=5)), TokenKind.ACCESS)
+    assert claims.expires_at > datetime.now(UTC)
+
+
+def test_token_of_the_other_kind_is_refused() -> None:
+    codec = TokenCodec(KEY, "HS256")
+    with pytest.raises(InvalidToken):
+        codec.decode(_encode(codec, TokenKind.REFRESH, timedelta(minutes=5)), TokenKind.ACCESS)
+
+
+def test_expired_token_is_refused() -> None:
+    codec = TokenCodec(KEY, "HS256")
+    with pytest.raises(InvalidToken):
+        codec.decode(_encode(codec, TokenKind.ACCESS, timedelta(seconds=-1)), TokenKind.ACCESS)
+
+
+def test_alg_none_is_refused() -> None:
+    codec = TokenCodec(KEY, "HS256")
+    good = jwt.decode(
+        _encode(codec, TokenKind.ACCESS, timedelta(minutes=5)),
+        options={"verify_signature": False},
+    )
+    unsigned = jwt.encode(good, None, algorithm="none")
+    with pytest.raises(InvalidToken):
+        codec.decode(unsigned, TokenKind.ACCESS)
+
+
+def test_other_algorithm_with_the_same_key_is_refused() -> None:
+    token = _encode(TokenCodec(KEY, "HS512"), TokenKind.ACCESS, timedelta(minutes=5))
+    with pytest.raises(InvalidToken):
+        TokenCodec(KEY, "HS256").decode(token, TokenKind.ACCESS)
+
+
+def test_token_signed_with_another_key_is_refused() -> None:
+    token = _encode(TokenCodec("o" * 64, "HS256"), TokenKind.ACCESS, timedelta(minutes=5))
+    with pytest.raises(InvalidToken):
+        TokenCodec(KEY, "HS256").decode(token, TokenKind.ACCESS)
