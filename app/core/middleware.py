@@ -56,6 +56,7 @@ class RequestContextMiddleware:
             if message["type"] in ("http.response.start", "websocket.accept"):
                 response_started = True
                 status_code = message.get("status", 101)
+                message.setdefault("headers", [])
                 headers = MutableHeaders(scope=message)
                 headers["X-Request-ID"] = request_id
                 headers["X-Process-Time"] = f"{time.perf_counter() - start:.6f}"
