@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from sqlmodel import SQLModel
 from app.core.config import Settings
 from app.core.security import PasswordHasher
 from app.main import create_app
+from app.notifications.email import EmailMessage
 from app.users.models import Profile, User
 
 TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-for-hs256!"
@@ -185,3 +186,125 @@ async def superuser_headers(superuser: User, headers_for: HeadersFor) -> dict[st
 
 def is_postgres(application: FastAPI) -> bool:
     return bool(application.state.db.engine.dialect.name == "postgresql")
+
+
+# --- accounts helpers ----------------------------------------------------------------------
+
+
+def bearer(access_token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {access_token}"}
+
+
+async def login(
+    http: httpx.AsyncClient, username: str, password: str = DEFAULT_PASSWORD
+) -> httpx.Response:
+    """POST /auth/login with the OAuth2 password form."""
+    return await http.post("/api/v1/auth/login", data={"username": username, "password": password})
+
+
+class RecordingEmailSender:
+    """Stands in for `app.state.email_sender`: keeps every message it is asked to send."""
+
+    def __init__(self) -> None:
+        self.sent: list[EmailMessage] = []
+
+    async def send(self, message: EmailMessage) -> None:
+        self.sent.append(message)
+
+
+@pytest.fixture
+def outbox(app: FastAPI) -> Iterator[list[EmailMessage]]:
+    """The emails the app hands to its sender during the test (the real sender is restored)."""
+    original = app.state.email_sender
+    recorder = RecordingEmailSender()
+    app.state.email_sender = recorder
+    try:
+        yield recorder.sent
+    finally:
+        app.state.email_sender = original
+
+
+async def stored_user(application: FastAPI, user_id: uuid.UUID) -> User | None:
+    """The user row as the database has it now (read in a session of its own)."""
+    async with application.state.db.sessionmaker() as db_session:
+        return await db_session.get(User, user_id)
+
+
+class StatementCounter:
+    """The SQL statements an engine executed while `counting()` was on."""
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+        self.active = False
+
+    def __call__(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if self.active:
+            self.statements.append(statement)
+
+    def reset(self) -> None:
+        self.statements.clear()
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_statements(app: FastAPI) -> Iterator[StatementCounter]:
+    """Counts the statements of the app's primary engine (before_cursor_execute)."""
+    from sqlalchemy import event
+
+    counter = StatementCounter()
+    counter.active = True
+    sync_engine = app.state.db.engine.sync_engine
+    event.listen(sync_engine, "before_cursor_execute", counter)
+    try:
+        yield counter
+    finally:
+        event.remove(sync_engine, "before_cursor_execute", counter)
+
+
+@pytest.fixture
+async def post_factory(app: FastAPI, client: httpx.AsyncClient) -> Callable[..., Awaitable[Any]]:
+    """Insert a post directly (published unless told otherwise)."""
+    from app.posts.models import Post
+
+    async def create(author: User, title: str = "A title", **fields: Any) -> Post:
+        fields.setdefault("content", f"Content of {title}")
+        fields.setdefault("is_published", True)
+        post = Post(title=title, author_id=author.id, **fields)
+        async with app.state.db.sessionmaker() as db_session:
+            db_session.add(post)
+            await db_session.commit()
+        return post
+
+    return create
+
+
+@pytest.fixture
+async def team_factory(app: FastAPI, client: httpx.AsyncClient) -> Callable[..., Awaitable[Any]]:
+    from app.teams.models import Team
+
+    async def create(name: str | None = None, headquarters: str = "Sharp Tower") -> Team:
+        team = Team(name=name or f"team_{uuid.uuid4().hex[:10]}", headquarters=headquarters)
+        async with app.state.db.sessionmaker() as db_session:
+            db_session.add(team)
+            await db_session.commit()
+        return team
+
+    return create
+
+
+@pytest.fixture
+async def hero_factory(app: FastAPI, client: httpx.AsyncClient) -> Callable[..., Awaitable[Any]]:
+    from app.heroes.models import Hero
+
+    async def create(name: str = "Deadpond", **fields: Any) -> Hero:
+        fields.setdefault("secret_name", f"Secret {name}")
+        hero = Hero(name=name, **fields)
+        async with app.state.db.sessionmaker() as db_session:
+            db_session.add(hero)
+            await db_session.commit()
+        return hero
+
+    return create

@@ -11,6 +11,8 @@ import logging
 from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import exc as sa_exc
@@ -191,8 +193,17 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     raise exc
 
 
+async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+    # FastAPI's standard 422 shape, less the `input` it echoes: that can be a password or a
+    # hero's secret_name (or, for a missing field, the whole body), which no response shows.
+    assert isinstance(exc, RequestValidationError)
+    errors = [{k: v for k, v in error.items() if k != "input"} for error in exc.errors()]
+    return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(sa_exc.IntegrityError, _integrity_error)
     for exc_type in (
         sa_exc.OperationalError,

@@ -1,0 +1,164 @@
+"""POST /api/v1/auth/login: the OAuth2 password flow (API.md, section Auth)."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from app.users.models import User
+from tests.conftest import DEFAULT_PASSWORD, UserFactory, bearer, login
+
+LOGIN = "/api/v1/auth/login"
+
+
+async def test_login_gives_exactly_the_token_fields(client: httpx.AsyncClient, user: User) -> None:
+    response = await login(client, "alice")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"access_token", "refresh_token", "token_type", "expires_in"}
+    assert body["token_type"] == "bearer"
+    assert body["expires_in"] == 1800
+    assert body["access_token"] != body["refresh_token"]
+
+
+async def test_login_access_token_identifies_the_user(
+    client: httpx.AsyncClient, user: User
+) -> None:
+    tokens = (await login(client, "alice")).json()
+
+    me = await client.get("/api/v1/users/me", headers=bearer(tokens["access_token"]))
+
+    assert me.status_code == 200
+    assert me.json()["id"] == str(user.id)
+
+
+@pytest.mark.parametrize("identifier", ["alice", "ALICE", "aLiCe"])
+async def test_login_with_the_username_in_any_case_works(
+    client: httpx.AsyncClient, user: User, identifier: str
+) -> None:
+    response = await login(client, identifier)
+
+    assert response.status_code == 200
+
+
+async def test_login_with_a_mixed_case_username_works_in_any_case(
+    client: httpx.AsyncClient, user_factory: UserFactory
+) -> None:
+    await user_factory("Bob.Smith")
+
+    response = await login(client, "bob.SMITH")
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("identifier", ["alice@example.com", "ALICE@example.COM"])
+async def test_login_with_the_email_in_any_case_gives_a_token_pair(
+    client: httpx.AsyncClient, user: User, identifier: str
+) -> None:
+    response = await login(client, identifier)
+
+    assert response.status_code == 200
+    me = await client.get("/api/v1/users/me", headers=bearer(response.json()["access_token"]))
+    assert me.json()["username"] == "alice"
+
+
+async def test_each_login_gives_new_tokens(client: httpx.AsyncClient, user: User) -> None:
+    first = (await login(client, "alice")).json()
+    second = (await login(client, "alice")).json()
+
+    assert first["access_token"] != second["access_token"]
+    assert first["refresh_token"] != second["refresh_token"]
+
+
+async def test_login_with_unknown_user_gives_401_invalid_credentials(
+    client: httpx.AsyncClient, user: User
+) -> None:
+    response = await login(client, "nobody")
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "invalid_credentials"
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+async def test_login_with_wrong_password_gives_401_invalid_credentials(
+    client: httpx.AsyncClient, user: User
+) -> None:
+    response = await login(client, "alice", "wrong password")
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "invalid_credentials"
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+async def test_login_unknown_user_and_wrong_password_look_the_same(
+    client: httpx.AsyncClient, user: User
+) -> None:
+    unknown = await login(client, "nobody", "wrong password")
+    wrong = await login(client, "alice", "wrong password")
+
+    assert unknown.json() == wrong.json()
+    assert unknown.headers["WWW-Authenticate"] == wrong.headers["WWW-Authenticate"]
+
+
+async def test_login_with_password_in_other_case_gives_401(
+    client: httpx.AsyncClient, user: User
+) -> None:
+    response = await login(client, "alice", DEFAULT_PASSWORD.upper())
+
+    assert response.status_code == 401
+
+
+async def test_login_of_a_deactivated_user_gives_403_inactive_user(
+    client: httpx.AsyncClient, user_factory: UserFactory
+) -> None:
+    await user_factory("sleeper", is_active=False)
+
+    response = await login(client, "sleeper")
+
+    assert response.status_code == 403
+    assert response.json()["code"] == "inactive_user"
+
+
+async def test_login_of_a_deactivated_user_with_wrong_password_gives_401(
+    client: httpx.AsyncClient, user_factory: UserFactory
+) -> None:
+    await user_factory("sleeper", is_active=False)
+
+    response = await login(client, "sleeper", "wrong password")
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "invalid_credentials"
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        pytest.param({"username": "alice"}, id="no-password"),
+        pytest.param({"password": DEFAULT_PASSWORD}, id="no-username"),
+        pytest.param({}, id="empty"),
+    ],
+)
+async def test_login_with_missing_fields_gives_422(
+    client: httpx.AsyncClient, user: User, form: dict[str, str]
+) -> None:
+    response = await client.post(LOGIN, data=form)
+
+    assert response.status_code == 422
+
+
+async def test_login_with_a_json_body_gives_422(client: httpx.AsyncClient, user: User) -> None:
+    response = await client.post(LOGIN, json={"username": "alice", "password": DEFAULT_PASSWORD})
+
+    assert response.status_code == 422
+
+
+async def test_openapi_declares_the_password_flow_at_the_login_url(
+    client: httpx.AsyncClient,
+) -> None:
+    schema = (await client.get("/openapi.json")).json()
+
+    schemes = schema["components"]["securitySchemes"].values()
+    flows = [s["flows"]["password"] for s in schemes if s.get("type") == "oauth2"]
+    assert flows
+    assert flows[0]["tokenUrl"] == "/api/v1/auth/login"
