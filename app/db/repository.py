@@ -51,6 +51,16 @@ class Repository(Generic[ModelT]):
         statement = select(func.count()).select_from(self.model).where(*where)
         return int((await self.session.execute(statement)).scalar_one())
 
+    async def all(
+        self,
+        where: Sequence[ColumnElement[bool]] = (),
+        *,
+        options: Sequence[ExecutableOption] = (),
+    ) -> list[ModelT]:
+        """Every row matching `where`, in the same stable order as `list` (for bounded sets)."""
+        statement = select(self.model).where(*where).order_by(*self.order_by()).options(*options)
+        return list((await self.session.scalars(statement)).all())
+
     async def list(
         self,
         page: PageParams,

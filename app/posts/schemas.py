@@ -1,0 +1,57 @@
+"""Input and output shapes of the posts domain (API.md, section Posts)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.core.types import text
+from app.users.schemas import InputModel
+
+Title = Annotated[str, text(min_length=1, max_length=255)]
+Content = Annotated[str, text(min_length=1, max_length=100_000)]
+
+
+class PostCreate(InputModel):
+    title: Title
+    content: Content
+    is_published: bool = False
+
+
+class PostUpdate(InputModel):
+    """Omitted fields stay as they are; an explicit null is refused (422)."""
+
+    title: Title = Field(default=None)  # type: ignore[assignment]
+    content: Content = Field(default=None)  # type: ignore[assignment]
+    is_published: bool = Field(default=None)  # type: ignore[assignment]
+
+
+class AuthorRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    username: str
+
+
+class PostRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    title: str
+    content: str
+    is_published: bool
+    author_id: uuid.UUID
+    author: AuthorRead
+    created_at: datetime
+    updated_at: datetime
+
+
+class PostFilters(BaseModel):
+    author_id: uuid.UUID | None = None
+    is_published: bool | None = None
+    q: str | None = Field(
+        default=None, description="Case-insensitive substring of the title or the content"
+    )

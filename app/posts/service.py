@@ -1,0 +1,72 @@
+"""Rules of the posts domain: who sees which post, who may change it."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.errors import Forbidden, NotFound
+from app.core.pagination import Page, PageParams
+from app.posts.models import Post
+from app.posts.repository import PostRepository
+from app.posts.schemas import PostCreate, PostFilters, PostRead, PostUpdate
+from app.users.models import User
+
+POST_NOT_FOUND = "Post not found"
+
+
+def may_see(post: Post, viewer: User | None) -> bool:
+    if post.is_published:
+        return True
+    return viewer is not None and (viewer.is_superuser or viewer.id == post.author_id)
+
+
+class PostService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.posts = PostRepository(session)
+
+    async def get_visible(self, post_id: uuid.UUID, viewer: User | None) -> Post:
+        """The post, with its author; someone else's draft is as absent as a missing post."""
+        post = await self.posts.get_with_author(post_id)
+        if post is None or not may_see(post, viewer):
+            raise NotFound(POST_NOT_FOUND)
+        return post
+
+    @staticmethod
+    def ensure_may_change(post: Post, actor: User) -> None:
+        if actor.id != post.author_id and not actor.is_superuser:
+            raise Forbidden("Only the author or a superuser may change this post")
+
+    async def list_posts(
+        self, page: PageParams, filters: PostFilters, viewer: User | None
+    ) -> Page[PostRead]:
+        where = [self.posts.visible_to(viewer), *self.posts.filters(filters)]
+        items, total = await self.posts.list_with_authors(page, where)
+        return page.page(PostRead, items, total)
+
+    async def posts_of(self, author: User, viewer: User) -> list[Post]:
+        """Every post of `author` the viewer may see: drafts only for the owner or a superuser."""
+        return await self.posts.all_by_author(author.id, [self.posts.visible_to(viewer)])
+
+    async def create(self, data: PostCreate, author: User) -> Post:
+        post = Post(**data.model_dump(), author_id=author.id)
+        post.author = author
+        self.posts.add(post)
+        await self.posts.flush()
+        return post
+
+    async def update(self, post: Post, data: PostUpdate, actor: User) -> Post:
+        self.ensure_may_change(post, actor)
+        changes: dict[str, Any] = data.model_dump(exclude_unset=True)
+        for field, value in changes.items():
+            setattr(post, field, value)
+        self.posts.add(post)
+        await self.posts.flush()
+        return post
+
+    async def delete(self, post: Post, actor: User) -> None:
+        self.ensure_may_change(post, actor)
+        await self.posts.delete(post)
