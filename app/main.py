@@ -11,11 +11,13 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.core.config import ConfigError, Settings, get_settings
 from app.core.errors import install_error_handlers
 from app.core.logging import configure_logging
 from app.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from app.core.ratelimit import RateLimiter, RateLimitMiddleware, RedisStore
 from app.core.security import PasswordHasher, TokenCodec
 from app.db.engine import Database
 from app.db.migrate import migrate
@@ -25,6 +27,10 @@ from app.notifications.email import build_email_sender
 logger = logging.getLogger("app")
 
 API_PREFIX = "/api/v1"
+
+# Redis calls on the request path (rate limits, publishes) give up quickly: with Redis down
+# the service keeps serving (fail open) instead of hanging on it.
+REDIS_SOCKET_TIMEOUT_SECONDS = 1.0
 
 
 @asynccontextmanager
@@ -39,7 +45,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     if settings.REDIS_URL:
         from redis.asyncio import Redis
 
-        app.state.redis = Redis.from_url(settings.REDIS_URL)
+        app.state.redis = Redis.from_url(
+            settings.REDIS_URL,
+            socket_timeout=REDIS_SOCKET_TIMEOUT_SECONDS,
+            socket_connect_timeout=REDIS_SOCKET_TIMEOUT_SECONDS,
+        )
+        app.state.rate_limiter.store = RedisStore(app.state.redis)
     try:
         await app.state.hasher.warm_up()
         if settings.AUTO_MIGRATE:
@@ -99,6 +110,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         swagger_ui_parameters={"persistAuthorization": True},
     )
     app.state.settings = settings
+    # In memory until the lifespan connects Redis (when REDIS_URL is set).
+    app.state.rate_limiter = limiter = RateLimiter(settings)
     install_error_handlers(app)
 
     for module, _domain in routers():
@@ -110,6 +123,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Added innermost first: the request context wraps everything, so even a 413 or a 500
     # carries X-Request-ID and X-Process-Time.
     app.add_middleware(BodySizeLimitMiddleware, max_body_size=settings.MAX_BODY_SIZE)
+    app.add_middleware(RateLimitMiddleware, limiter=limiter)
+    # The client address (for rate limits and logs) honours X-Forwarded-For only from
+    # FORWARDED_ALLOW_IPS, here in the app so that any ASGI server gets it right (`agora serve`
+    # turns uvicorn's own proxy-header handling off to avoid doing it twice).
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.FORWARDED_ALLOW_IPS)
     if settings.CORS_ORIGINS:
         app.add_middleware(
             CORSMiddleware,
@@ -117,7 +135,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_credentials=True,
             allow_methods=["*"],
             allow_headers=["*"],
-            expose_headers=["X-Request-ID", "X-Process-Time", "Retry-After"],
+            expose_headers=[
+                "X-Request-ID",
+                "X-Process-Time",
+                "Retry-After",
+                "RateLimit-Limit",
+                "RateLimit-Remaining",
+                "RateLimit-Reset",
+            ],
         )
     app.add_middleware(RequestContextMiddleware)
     return app

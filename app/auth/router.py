@@ -15,6 +15,7 @@ from app.core.errors import (
     RateLimited,
     responses,
 )
+from app.core.ratelimit import login_rate_limit
 from app.notifications.dependencies import MailerDep
 from app.notifications.email import welcome_email
 from app.users.dependencies import UserServiceDep
@@ -40,6 +41,7 @@ async def register(data: UserCreate, users: UserServiceDep, mailer: MailerDep) -
     "/login",
     response_model=Token,
     responses=responses(InvalidCredentials, InactiveUser, RateLimited),
+    dependencies=[Depends(login_rate_limit)],
 )
 async def login(
     form: Annotated[OAuth2PasswordRequestForm, Depends()], auth: AuthServiceDep

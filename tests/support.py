@@ -1,0 +1,151 @@
+"""Helpers for the tests that need real services: the suite's Redis and uvicorn subprocesses.
+
+Redis: `TEST_REDIS_URL` (`.ci/run` sets `redis://127.0.0.1:6379/15`, a database of the suite's
+own); the `redis_url` fixture flushes it before and after each test, and skips the test with a
+clear reason when the variable is unset (only outside CI: `.ci/run` fails when Redis is down).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+from redis.asyncio import Redis
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-for-hs256!"
+REDIS_SKIP_REASON = (
+    "TEST_REDIS_URL is not set: the Redis tests need one (e.g. redis://127.0.0.1:6379/15; "
+    ".ci/run sets it and fails under CI=true when Redis is down)"
+)
+
+
+@pytest.fixture
+async def redis_url() -> AsyncIterator[str]:
+    url = os.environ.get("TEST_REDIS_URL")
+    if not url:
+        pytest.skip(REDIS_SKIP_REASON)
+    client = Redis.from_url(url)
+    try:
+        await client.flushdb()
+        yield url
+        await client.flushdb()
+    finally:
+        await client.aclose()
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class Server:
+    """A uvicorn subprocess serving `app.main:app` on 127.0.0.1."""
+
+    port: int
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    env: dict[str, str] = field(repr=False)
+
+    @property
+    def http_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+
+
+def server_env(tmp_path: Path, overrides: Mapping[str, str] | None = None) -> dict[str, str]:
+    database_url = os.environ.get("TEST_DATABASE_URL") or (
+        f"sqlite+aiosqlite:///{tmp_path / 'server.db'}"
+    )
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("REDIS_", "RATE_LIMIT_", "EMAIL_", "SMTP_", "DATABASE_"))
+    }
+    env.update(
+        {
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": TEST_SECRET_KEY,
+            "DATA_DIR": str(tmp_path / "data"),
+            "LOG_LEVEL": "WARNING",
+            "RATE_LIMIT_ENABLED": "false",
+            "EMAIL_BACKEND": "console",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    env.update(overrides or {})
+    return env
+
+
+def start_server(tmp_path: Path, env: Mapping[str, str], timeout: float = 60.0) -> Server:
+    """Start uvicorn on a free port and wait until /health answers."""
+    port = free_port()
+    log_path = tmp_path / f"uvicorn-{port}.log"
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "app.main:app",
+        "--app-dir",
+        str(ROOT),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--no-access-log",
+        "--no-proxy-headers",  # the app handles X-Forwarded-For itself, as under `agora serve`
+        "--log-level",
+        "warning",
+    ]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(  # noqa: S603
+            command, cwd=tmp_path, env=dict(env), stdout=log, stderr=subprocess.STDOUT
+        )
+    server = Server(port=port, process=process, log_path=log_path, env=dict(env))
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"uvicorn exited with {process.returncode}:\n{server.log()}")
+        try:
+            if httpx.get(f"{server.http_url}/health", timeout=1.0).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    server.stop()
+    raise RuntimeError(f"uvicorn did not answer /health within {timeout} s:\n{server.log()}")
+
+
+@pytest.fixture
+def servers(tmp_path: Path) -> Iterator[list[Server]]:
+    """Servers a test starts with `start_server`; each is stopped (by its PID) afterwards."""
+    started: list[Server] = []
+    yield started
+    for server in started:
+        server.stop()
