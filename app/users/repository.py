@@ -17,6 +17,8 @@ class UserRepository(Repository[User]):
 
     async def get_by_login(self, identifier: str) -> User | None:
         """A user by username or email, in any letter case."""
+        if "\x00" in identifier:  # no stored value has one, and PostgreSQL refuses the query
+            return None
         folded = identifier.lower()
         return await self.get_one_by(
             or_(func.lower(col(User.username)) == folded, col(User.email) == folded)

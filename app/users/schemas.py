@@ -87,8 +87,12 @@ class UserRead(BaseModel):
 
 
 class UserFilters(BaseModel):
-    username: str | None = Field(default=None, description="Case-insensitive substring")
-    email: str | None = Field(default=None, description="Exact address, any letter case")
+    username: Annotated[str, text(max_length=254)] | None = Field(
+        default=None, description="Case-insensitive substring"
+    )
+    email: Annotated[str, text(max_length=254)] | None = Field(
+        default=None, description="Exact address, any letter case"
+    )
     is_active: bool | None = None
 
 

@@ -162,3 +162,14 @@ async def test_openapi_declares_the_password_flow_at_the_login_url(
     flows = [s["flows"]["password"] for s in schemes if s.get("type") == "oauth2"]
     assert flows
     assert flows[0]["tokenUrl"] == "/api/v1/auth/login"
+
+
+@pytest.mark.parametrize("identifier", ["ali\x00ce", "alice@example.com\x00"])
+async def test_login_with_a_nul_character_gives_401_invalid_credentials(
+    client: httpx.AsyncClient, user: User, identifier: str
+) -> None:
+    """PostgreSQL cannot compare text with NUL: this must not become a 500."""
+    response = await login(client, identifier)
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "invalid_credentials"

@@ -167,6 +167,16 @@ async def test_list_users_username_filter_treats_the_escape_character_literally(
     assert await list_usernames(client, user_headers, username="\\") == []
 
 
+@pytest.mark.parametrize("field", ["username", "email"])
+async def test_list_users_text_filter_with_a_nul_character_gives_422(
+    client: httpx.AsyncClient, user_headers: dict[str, str], field: str
+) -> None:
+    """PostgreSQL cannot compare text with NUL: this must not become a 500."""
+    response = await client.get(USERS, params={field: "alice\x00"}, headers=user_headers)
+
+    assert response.status_code == 422
+
+
 async def test_list_users_filters_email_exactly_in_any_case(
     client: httpx.AsyncClient, user_factory: UserFactory, user_headers: dict[str, str]
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -313,6 +314,26 @@ async def test_delete_me_removes_the_profile(
 
     async with app.state.db.sessionmaker() as db_session:
         assert await db_session.get(Profile, user.id) is None
+
+
+async def test_delete_me_removes_my_posts_and_keeps_others(
+    client: httpx.AsyncClient,
+    app: FastAPI,
+    user: User,
+    user_factory: UserFactory,
+    post_factory: Callable[..., Awaitable[Any]],
+    user_headers: dict[str, str],
+) -> None:
+    from app.posts.models import Post
+
+    mine = [await post_factory(user, "Mine"), await post_factory(user, "Draft", is_published=False)]
+    theirs = await post_factory(await user_factory("bob"), "Theirs")
+
+    await client.delete(ME, headers=user_headers)
+
+    async with app.state.db.sessionmaker() as db_session:
+        assert [await db_session.get(Post, p.id) for p in mine] == [None, None]
+        assert await db_session.get(Post, theirs.id) is not None
 
 
 async def test_delete_me_leaves_other_users(
