@@ -23,7 +23,7 @@ help: ## List the targets
 	.tools/bin/pip install --quiet "uv==$(UV_VERSION)"
 
 $(VENV)/.installed: pyproject.toml uv.lock | $(if $(filter .tools/bin/uv,$(UV)),.tools/bin/uv)
-	$(UV) sync --frozen
+	$(UV) sync --frozen --all-extras
 	@touch $@
 
 install: $(VENV)/.installed ## Create .venv from the lock file (uv sync --frozen)
