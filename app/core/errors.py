@@ -134,6 +134,21 @@ class GatewayTimeout(AppError):
     default_detail = "Upstream timed out"
 
 
+class AgentUnavailable(ServiceUnavailable):
+    code = "agent_unavailable"
+    default_detail = "The agent is not available"
+
+
+class AgentError(BadGateway):
+    code = "agent_error"
+    default_detail = "The agent's model failed to answer"
+
+
+class AgentTimeout(GatewayTimeout):
+    code = "agent_timeout"
+    default_detail = "The agent did not answer in time"
+
+
 def error_response(error: AppError) -> JSONResponse:
     return JSONResponse(
         {"detail": error.detail, "code": error.code},

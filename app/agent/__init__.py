@@ -1,0 +1,1 @@
+"""The question-answering agent (PydanticAI, optional extra `agent`)."""
