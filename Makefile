@@ -11,8 +11,11 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 m ?= auto
+USERS ?= 100
+POSTS ?= 1000
+TEAMS ?= 10
 
-.PHONY: help install dev serve test test-postgres lint format typecheck shell \
+.PHONY: help install dev serve seed test test-postgres lint format typecheck shell \
         db-migrate db-revision db-upgrade db-downgrade create-superuser clean
 
 help: ## List the targets
@@ -30,10 +33,14 @@ install: $(VENV)/.installed ## Create .venv from the lock file (uv sync --frozen
 
 dev: install ## Set up, apply migrations and serve on http://127.0.0.1:8000 with reload
 	$(BIN)/agora db upgrade
+	@echo "tip: 'make seed' fills the database with demo data (USERS=100 POSTS=1000 TEAMS=10)"
 	$(BIN)/agora serve --host $(HOST) --port $(PORT) --reload
 
 serve: install ## Serve without reload
 	$(BIN)/agora serve --host $(HOST) --port $(PORT)
+
+seed: install ## Fill the database with demo data: make seed USERS=100 POSTS=1000 TEAMS=10
+	$(BIN)/agora seed --users $(USERS) --posts $(POSTS) --teams $(TEAMS)
 
 test: install ## Run the whole suite on SQLite
 	$(BIN)/pytest $(ARGS)

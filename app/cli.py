@@ -151,5 +151,67 @@ def create_superuser(
     )
 
 
+@cli.command("seed")
+def seed_command(
+    users: Annotated[int, typer.Option(min=0, help="Users to create (with profiles)")] = 100,
+    posts: Annotated[int, typer.Option(min=0, help="Posts, spread over the new users")] = 1000,
+    teams: Annotated[int, typer.Option(min=0, help="Teams, each with a few heroes")] = 10,
+    heroes_per_team: Annotated[int, typer.Option(min=0, help="Heroes per team, about")] = 4,
+    batch_size: Annotated[int, typer.Option(min=1, help="Rows per INSERT")] = 500,
+    password: Annotated[str | None, typer.Option(help="Password of every seeded user")] = None,
+    random_seed: Annotated[int | None, typer.Option("--seed", help="Random seed")] = None,
+    migrate_first: Annotated[bool, typer.Option(help="Apply migrations first")] = True,
+) -> None:
+    """Fill the database with realistic demo data (for development and benchmarks)."""
+    from rich.progress import Progress
+
+    from app.db.engine import create_engine
+    from app.db.migrate import migrate
+    from app.seed import DEFAULT_PASSWORD, planned_heroes, seed
+
+    settings = get_settings()
+
+    async def run() -> None:
+        engine = create_engine(settings.DATABASE_URL, settings)
+        try:
+            if migrate_first:
+                await migrate(engine)
+            with Progress(transient=False) as progress:
+                tasks = {
+                    "users": progress.add_task("users", total=users),
+                    "posts": progress.add_task("posts", total=posts),
+                    "teams": progress.add_task("teams", total=teams),
+                    "heroes": progress.add_task(
+                        "heroes", total=planned_heroes(teams, heroes_per_team)
+                    ),
+                }
+                report = await seed(
+                    engine,
+                    users=users,
+                    posts=posts,
+                    teams=teams,
+                    heroes_per_team=heroes_per_team,
+                    batch_size=batch_size,
+                    password=password or DEFAULT_PASSWORD,
+                    random_seed=random_seed,
+                    progress=lambda what, rows: progress.advance(tasks[what], rows),
+                )
+                progress.update(tasks["heroes"], total=report.heroes, completed=report.heroes)
+        finally:
+            await engine.dispose()
+        typer.echo(
+            f"seeded {report.users} users, {report.posts} posts, {report.teams} teams, "
+            f"{report.heroes} heroes"
+        )
+        if report.users:
+            typer.echo(f"the seeded users' password: {report.password}")
+
+    try:
+        asyncio.run(run())
+    except ValueError as exc:
+        typer.echo(f"agora seed: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
 def main() -> None:
     cli()
