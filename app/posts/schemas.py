@@ -9,7 +9,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.types import text
-from app.users.schemas import InputModel
+from app.users.schemas import InputModel, UserRead
 
 Title = Annotated[str, text(min_length=1, max_length=255)]
 Content = Annotated[str, text(min_length=1, max_length=100_000)]
@@ -55,3 +55,9 @@ class PostFilters(BaseModel):
     q: str | None = Field(
         default=None, description="Case-insensitive substring of the title or the content"
     )
+
+
+class UserWithPosts(UserRead):
+    """`GET /users/{id}/with-posts`: the user and the posts the caller may see."""
+
+    posts: list[PostRead]

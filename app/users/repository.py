@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator, Collection, Sequence
+from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_
+from sqlalchemy import ColumnElement, func, insert, or_, select
 from sqlmodel import col
 
 from app.db.repository import Repository, contains_ci
@@ -46,6 +48,59 @@ class UserRepository(Repository[User]):
         if filters.is_active is not None:
             where.append(col(User.is_active) == filters.is_active)
         return where
+
+    # --- bulk reads and writes -------------------------------------------------------------
+
+    async def taken_logins(
+        self, usernames: Collection[str], emails: Collection[str]
+    ) -> tuple[set[str], set[str]]:
+        """Which of these usernames (lower-cased) and emails the table already holds."""
+        if not usernames and not emails:
+            return set(), set()
+        lowered = func.lower(col(User.username))
+        statement = select(lowered, col(User.email)).where(
+            or_(lowered.in_(list(usernames)), col(User.email).in_(list(emails)))
+        )
+        rows = (await self.session.execute(statement)).all()
+        return {row[0] for row in rows}, {row[1] for row in rows}
+
+    async def insert_many(
+        self, users: Sequence[dict[str, Any]], profiles: Sequence[dict[str, Any]], *, chunk: int
+    ) -> None:
+        """Multi-row INSERTs of `chunk` rows each: a few statements, not one per user."""
+        for start in range(0, len(users), chunk):
+            await self.session.execute(insert(User).values(list(users[start : start + chunk])))
+        for start in range(0, len(profiles), chunk):
+            await self.session.execute(
+                insert(Profile).values(list(profiles[start : start + chunk]))
+            )
+
+    async def stream_rows(self, batch_size: int) -> AsyncIterator[Sequence[Any]]:
+        """Every user, newest first, `batch_size` rows at a time from a server-side cursor.
+
+        Only the columns a User response shows, as plain rows: no ORM identity map grows.
+        """
+        statement = (
+            select(*STREAM_COLUMNS)
+            .order_by(*self.order_by())
+            .execution_options(yield_per=batch_size)
+        )
+        result = await self.session.stream(statement)
+        async for partition in result.partitions():
+            yield partition
+
+
+STREAM_COLUMNS = (
+    col(User.id),
+    col(User.username),
+    col(User.email),
+    col(User.full_name),
+    col(User.is_active),
+    col(User.is_superuser),
+    col(User.permissions),
+    col(User.created_at),
+    col(User.updated_at),
+)
 
 
 class ProfileRepository(Repository[Profile]):

@@ -69,6 +69,15 @@ class UserUpdate(UserUpdateMe):
     permissions: Permissions = Field(default=None)  # type: ignore[arg-type]
 
 
+BULK_MAX_USERS = 1000
+
+
+class UserBulkCreate(InputModel):
+    """`POST /users/bulk`: 1..1000 users shaped as for `POST /users`, all or nothing."""
+
+    users: Annotated[list[UserCreateAdmin], Field(min_length=1, max_length=BULK_MAX_USERS)]
+
+
 ADMIN_FIELDS = frozenset({"is_active", "is_superuser", "permissions"})
 
 
