@@ -16,6 +16,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from app.core.config import ConfigError, Settings, get_settings
 from app.core.errors import install_error_handlers
 from app.core.logging import configure_logging
+from app.core.metrics import install_metrics
 from app.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.core.ratelimit import RateLimiter, RateLimitMiddleware, RedisStore
 from app.core.security import PasswordHasher, TokenCodec
@@ -144,6 +145,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "RateLimit-Reset",
             ],
         )
+    # Outside the rate limiter (its 429s are counted), inside the request context.
+    install_metrics(app)
     app.add_middleware(RequestContextMiddleware)
     return app
 

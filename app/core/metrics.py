@@ -1,0 +1,198 @@
+"""Prometheus metrics: `GET /metrics` (unless METRICS_ENABLED=false).
+
+`MetricsMiddleware` is pure ASGI. It labels requests by route template
+(`/api/v1/users/{user_id}`, never the raw path, so label cardinality stays bounded; a path no
+route matches is `unmatched`), method and status. The registry belongs to the app, not to
+prometheus-client's global default, so any number of apps (tests) can live in one process.
+What is state rather than events (the database pool, WebSocket connections) is read at scrape
+time from what the app already holds. With several worker processes, each keeps its own
+numbers and a scrape sees the process that answers it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.routing import iter_route_contexts
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client.registry import Collector
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+METRICS_PATH = "/metrics"
+UNMATCHED = "unmatched"
+RATE_LIMITED_STATUS = 429  # the app answers 429 for rate limits only (`rate_limited`)
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+class AppStateCollector(Collector):
+    """Gauges read from the app at scrape time: database pool, WebSocket connections."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+
+    def collect(self) -> Iterator[Metric]:
+        state = self.app.state
+        pool = getattr(getattr(getattr(state, "db", None), "engine", None), "pool", None)
+        in_use = GaugeMetricFamily(
+            "agora_db_pool_connections_in_use", "Database connections checked out of the pool"
+        )
+        overflow = GaugeMetricFamily(
+            "agora_db_pool_overflow", "Connections open beyond the pool size (max_overflow)"
+        )
+        size = GaugeMetricFamily("agora_db_pool_size", "Configured size of the database pool")
+        if pool is not None:
+            in_use.add_metric([], _call(pool, "checkedout"))
+            overflow.add_metric([], max(0, _call(pool, "overflow")))
+            size.add_metric([], _call(pool, "size"))
+        yield from (in_use, overflow, size)
+
+        sockets = GaugeMetricFamily(
+            "agora_websocket_connections", "WebSocket connections open in this process"
+        )
+        realtime = getattr(state, "realtime", None)
+        manager = getattr(realtime, "manager", None)
+        sockets.add_metric([], len(manager) if manager is not None else 0)
+        yield sockets
+
+
+def _call(pool: Any, method: str) -> int:
+    """A pool statistic (QueuePool has them all; other pools report 0)."""
+    function = getattr(pool, method, None)
+    return int(function()) if callable(function) else 0
+
+
+class Metrics:
+    """The app's registry and instruments (`app.state.metrics`)."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.requests = Counter(
+            "agora_http_requests",
+            "HTTP requests by route template, method and status",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "agora_http_request_duration_seconds",
+            "Time to answer an HTTP request (to the end of its body)",
+            ["method", "route"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.in_flight = Gauge(
+            "agora_http_requests_in_flight",
+            "HTTP requests being answered now",
+            registry=self.registry,
+        )
+        self.rate_limited = Counter(
+            "agora_rate_limited_requests",
+            "Requests refused with 429 rate_limited, by route template",
+            ["method", "route"],
+            registry=self.registry,
+        )
+        self.registry.register(AppStateCollector(app))
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        self.requests.labels(method, route, str(status)).inc()
+        self.latency.labels(method, route).observe(seconds)
+        if status == RATE_LIMITED_STATUS:
+            self.rate_limited.labels(method, route).inc()
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+class RouteTemplates:
+    """The full template (`/api/v1/posts/{post_id}`) of the route that served a request.
+
+    FastAPI leaves the matched route in `scope["route"]`, but a route of an included router
+    carries its own path only (`/{post_id}`); the full one comes from FastAPI's route
+    contexts, looked up by route once and cached. A request answered before routing (a 429
+    from the rate limiter, a 413) is matched here against the same contexts.
+    """
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+        self._by_route: dict[int, str | None] = {}
+
+    def _contexts(self) -> Iterator[Any]:
+        return iter_route_contexts(self.app.router.routes)
+
+    def _index(self) -> None:
+        index: dict[int, str | None] = {}
+        for context in self._contexts():
+            key = id(context.original_route)
+            # A route included under two prefixes has no single template: match those.
+            index[key] = None if key in index else context.path
+        self._by_route = index
+
+    def __call__(self, scope: Scope) -> str:
+        route = scope.get("route")
+        if route is not None:
+            if id(route) not in self._by_route:
+                self._index()  # routes added since the last look
+            template = self._by_route.get(id(route))
+            if template is not None:
+                return template
+        for context in self._contexts():
+            match, _ = context.matches(scope)
+            if match is not Match.NONE:
+                path = context.path
+                return path if isinstance(path, str) else UNMATCHED
+        return UNMATCHED
+
+
+class MetricsMiddleware:
+    def __init__(self, app: ASGIApp, fastapi_app: FastAPI, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.route_template = RouteTemplates(fastapi_app)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        status = 500
+        start = time.perf_counter()
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        self.metrics.in_flight.inc()
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            self.metrics.in_flight.dec()
+            self.metrics.observe(
+                scope["method"],
+                self.route_template(scope),
+                status,
+                time.perf_counter() - start,
+            )
+
+
+async def metrics_endpoint(request: Request) -> Response:
+    metrics: Metrics = request.app.state.metrics
+    return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
+
+def install_metrics(app: FastAPI) -> None:
+    """Serve /metrics (outside /api/v1, not in the docs) and count requests, unless
+    METRICS_ENABLED=false. Call it where the middleware belongs: outside the rate limiter,
+    so that its 429s are counted."""
+    if not app.state.settings.METRICS_ENABLED:
+        return
+    app.state.metrics = metrics = Metrics(app)
+    app.add_api_route(METRICS_PATH, metrics_endpoint, methods=["GET"], include_in_schema=False)
+    app.add_middleware(MetricsMiddleware, fastapi_app=app, metrics=metrics)
