@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import bcrypt
 import httpx
 import pytest
+from fastapi import FastAPI
+from sqlalchemy import update
+from sqlmodel import col
 
 from app.users.models import User
-from tests.conftest import DEFAULT_PASSWORD, UserFactory, bearer, login
+from tests.conftest import DEFAULT_PASSWORD, UserFactory, bearer, login, stored_user
 
 LOGIN = "/api/v1/auth/login"
 
@@ -173,3 +177,22 @@ async def test_login_with_a_nul_character_gives_401_invalid_credentials(
 
     assert response.status_code == 401
     assert response.json()["code"] == "invalid_credentials"
+
+
+async def test_login_with_an_old_bcrypt_hash_works_and_rehashes_with_argon2(
+    client: httpx.AsyncClient, app: FastAPI, user: User
+) -> None:
+    old_hash = bcrypt.hashpw(DEFAULT_PASSWORD.encode(), bcrypt.gensalt(4)).decode()
+    async with app.state.db.sessionmaker() as db_session:
+        await db_session.execute(
+            update(User).where(col(User.id) == user.id).values(hashed_password=old_hash)
+        )
+        await db_session.commit()
+
+    response = await login(client, "alice")
+
+    assert response.status_code == 200
+    stored = await stored_user(app, user.id)
+    assert stored is not None
+    assert stored.hashed_password.startswith("$argon2")
+    assert (await login(client, "alice")).status_code == 200

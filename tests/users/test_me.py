@@ -348,3 +348,18 @@ async def test_delete_me_leaves_other_users(
 
     assert await stored_user(app, bob.id) is not None
     assert (await login(client, "bob")).status_code == 200
+
+
+async def test_openapi_documents_401_and_403_on_every_signed_in_users_route(
+    client: httpx.AsyncClient,
+) -> None:
+    schema = (await client.get("/openapi.json")).json()
+
+    undocumented = [
+        f"{method.upper()} {path}"
+        for path, operations in schema["paths"].items()
+        if path.startswith("/api/v1/users")
+        for method, operation in operations.items()
+        if not {"401", "403"} <= operation["responses"].keys()
+    ]
+    assert undocumented == []

@@ -9,7 +9,7 @@ from collections import Counter
 import httpx
 
 from app.notifications.email import EmailMessage
-from tests.conftest import bearer, login
+from tests.conftest import HeadersFor, UserFactory, bearer, login
 
 REGISTER = "/api/v1/auth/register"
 RACERS = 20
@@ -93,3 +93,22 @@ async def test_after_a_username_race_the_winner_logs_in(client: httpx.AsyncClien
     assert response.status_code == 200
     me = await client.get("/api/v1/users/me", headers=bearer(response.json()["access_token"]))
     assert me.json()["id"] == winner["id"]
+
+
+async def test_concurrent_renames_to_one_username_give_one_200(
+    client: httpx.AsyncClient, user_factory: UserFactory, headers_for: HeadersFor
+) -> None:
+    users = [await user_factory(f"renamer{i}") for i in range(10)]
+    headers = [await headers_for(u) for u in users]
+    names = case_variants("winner", len(users))
+
+    responses = await asyncio.gather(
+        *(
+            client.patch("/api/v1/users/me", json={"username": name}, headers=h)
+            for name, h in zip(names, headers, strict=True)
+        )
+    )
+
+    assert Counter(r.status_code for r in responses) == {200: 1, 409: len(users) - 1}
+    conflicts = [r.json() for r in responses if r.status_code == 409]
+    assert all("username" in c["detail"] for c in conflicts)
