@@ -2,9 +2,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query, status
+from fastapi import APIRouter, Body, Header, Query, Request, status
+from starlette.responses import StreamingResponse
 
 from app.auth.dependencies import CurrentUser, SuperUser
+from app.core.dependencies import HasherDep
 from app.core.errors import (
     Conflict,
     Forbidden,
@@ -14,20 +16,26 @@ from app.core.errors import (
     responses,
 )
 from app.core.pagination import Page, PageDep
+from app.db.session import SessionDep, get_database
 from app.notifications.dependencies import MailerDep
 from app.notifications.email import notification_email
+from app.posts.dependencies import PostServiceDep
+from app.posts.schemas import PostRead, UserWithPosts
+from app.users import bulk
 from app.users.dependencies import PathUser, UserServiceDep
 from app.users.schemas import (
     MessageResponse,
     NotifyRequest,
     ProfileRead,
     ProfileUpdate,
+    UserBulkCreate,
     UserCreateAdmin,
     UserFilters,
     UserRead,
     UserUpdate,
     UserUpdateMe,
 )
+from app.users.stream import STREAM_OPENAPI, stream_users_response
 
 # Every route needs a signed-in, active caller: 401 without a valid token, 403 if inactive.
 router = APIRouter(
@@ -90,9 +98,49 @@ async def list_users(
     return await users.list_users(page, filters)
 
 
+@router.post(
+    "/bulk",
+    status_code=status.HTTP_201_CREATED,
+    response_model=list[UserRead],
+    responses=responses(Forbidden, Conflict),
+)
+async def create_users_in_bulk(
+    data: UserBulkCreate, _: SuperUser, session: SessionDep, hasher: HasherDep
+) -> list[UserRead]:
+    """1..1000 users in one transaction, all or nothing: a clash with the table or inside
+    the batch is a 409 naming the first one, and nothing is stored. In input order."""
+    return [
+        UserRead.model_validate(u) for u in await bulk.create_users(session, hasher, data.users)
+    ]
+
+
+# Registered before /{user_id}, which would otherwise take "stream" for a malformed id.
+@router.get(
+    "/stream",
+    response_class=StreamingResponse,
+    response_model=None,
+    responses={**STREAM_OPENAPI, **responses(Forbidden)},
+)
+async def stream_users(
+    _: SuperUser, request: Request, accept: Annotated[str | None, Header()] = None
+) -> StreamingResponse:
+    """Every user, streamed from a server-side cursor: a JSON array, or NDJSON (one User a
+    line) with `Accept: application/x-ndjson`. Memory stays flat whatever the table size."""
+    return stream_users_response(get_database(request).sessionmaker, accept)
+
+
 @router.get("/{user_id}", response_model=UserRead, responses=responses(NotFound))
 async def read_user(_: CurrentUser, user: PathUser) -> UserRead:
     return UserRead.model_validate(user)
+
+
+@router.get("/{user_id}/with-posts", response_model=UserWithPosts, responses=responses(NotFound))
+async def read_user_with_posts(
+    me: CurrentUser, user: PathUser, posts: PostServiceDep
+) -> UserWithPosts:
+    """The user and their posts, newest first; drafts only for the owner or a superuser."""
+    items = [PostRead.model_validate(post) for post in await posts.posts_of(user, me)]
+    return UserWithPosts(**UserRead.model_validate(user).model_dump(), posts=items)
 
 
 @router.get("/{user_id}/profile", response_model=ProfileRead, responses=responses(NotFound))
