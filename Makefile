@@ -15,7 +15,7 @@ USERS ?= 100
 POSTS ?= 1000
 TEAMS ?= 10
 
-.PHONY: help install dev serve seed test test-postgres lint format typecheck shell \
+.PHONY: help install dev serve seed test test-postgres bench lint format typecheck shell \
         db-migrate db-revision db-upgrade db-downgrade create-superuser clean
 
 help: ## List the targets
@@ -47,6 +47,13 @@ test: install ## Run the whole suite on SQLite
 
 test-postgres: install ## Run the suite on a fresh PostgreSQL database (see .ci/run)
 	bash .ci/run --postgres-only
+
+# Benchmarks (not part of `make test`): each script states its workload and is time-bounded.
+# Add a script by appending it to BENCH_SCRIPTS. PostgreSQL too with BENCH_DATABASE_URL=...
+BENCH_SCRIPTS ?= bench/stream_users.py
+
+bench: install ## Run the benchmarks (bench/*.py listed in BENCH_SCRIPTS)
+	@set -e; for script in $(BENCH_SCRIPTS); do echo "== $$script"; $(BIN)/python $$script; done
 
 lint: install ## ruff and mypy
 	$(BIN)/ruff check .
