@@ -276,3 +276,30 @@ async def test_delete_unknown_hero_is_404(client, superuser_headers) -> None:
     assert (
         await client.delete(f"{URL}/{uuid.uuid4()}", headers=superuser_headers)
     ).status_code == 404
+
+
+async def test_a_team_deleted_between_check_and_insert_is_400(
+    client, session, user_headers, monkeypatch
+) -> None:
+    """The existence check passed; the foreign key refuses the row: still a 400, not a 500."""
+    from app.teams.repository import TeamRepository
+
+    async def always(self, team_id) -> bool:
+        return True
+
+    monkeypatch.setattr(TeamRepository, "exists", always)
+    response = await client.post(
+        URL, json=new_hero(team_id=str(uuid.uuid4())), headers=user_headers
+    )
+    assert response.status_code == 400
+    assert (await session.scalars(select(Hero))).all() == []
+
+
+async def test_openapi_lists_the_hero_and_team_routes(client) -> None:
+    paths = (await client.get("/openapi.json")).json()["paths"]
+    assert {"get", "post"} <= set(paths["/api/v1/heroes"])
+    assert {"get", "patch", "delete"} <= set(paths["/api/v1/heroes/{hero_id}"])
+    assert {"get", "post"} <= set(paths["/api/v1/teams"])
+    assert {"get", "patch", "delete"} <= set(paths["/api/v1/teams/{team_id}"])
+    assert "400" in paths["/api/v1/heroes"]["post"]["responses"]
+    assert "409" in paths["/api/v1/teams"]["post"]["responses"]

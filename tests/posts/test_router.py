@@ -452,3 +452,11 @@ async def test_deleting_the_author_deletes_their_posts(
     assert (await client.delete("/api/v1/users/me", headers=user_headers)).status_code == 204
     remaining = (await session.scalars(select(Post))).all()
     assert remaining == []
+
+
+async def test_openapi_lists_the_post_routes_and_their_errors(client) -> None:
+    paths = (await client.get("/openapi.json")).json()["paths"]
+    assert {"get", "post"} <= set(paths["/api/v1/posts"])
+    item = paths["/api/v1/posts/{post_id}"]
+    assert {"get", "patch", "delete"} <= set(item)
+    assert {"401", "403", "404"} <= set(item["patch"]["responses"])
