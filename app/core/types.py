@@ -19,6 +19,10 @@ _http_url: TypeAdapter[AnyHttpUrl] = TypeAdapter(AnyHttpUrl)
 
 
 def _check_http_url(value: str) -> str:
+    # The URL parser quietly trims spaces, drops tabs and newlines and encodes inner spaces;
+    # the value is kept as given, so refuse them rather than store what was not validated.
+    if any(char.isspace() or not char.isprintable() for char in value):
+        raise ValueError("a URL cannot contain whitespace or control characters")
     _http_url.validate_python(value)
     return value  # keep the URL exactly as given (no added trailing slash)
 

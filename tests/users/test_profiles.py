@@ -148,6 +148,10 @@ async def test_replace_my_profile_accepts_values_at_the_limits(
         pytest.param({"avatar_url": "javascript:alert(1)"}, id="javascript"),
         pytest.param({"avatar_url": "not a url"}, id="not-a-url"),
         pytest.param({"avatar_url": "/relative/a.png"}, id="relative"),
+        pytest.param({"avatar_url": "https://example.com/a.png\n"}, id="trailing-newline"),
+        pytest.param({"avatar_url": " https://example.com/a.png"}, id="leading-space"),
+        pytest.param({"avatar_url": "https://exa\tmple.com/a.png"}, id="tab-inside"),
+        pytest.param({"avatar_url": "https://example.com/a b.png"}, id="space-inside"),
         pytest.param({"bio": "ok", "website": "https://example.com"}, id="unknown-field"),
     ],
 )
