@@ -91,7 +91,28 @@ def bad_signature(token: str) -> str:
     return f"{header}.{payload}.{flipped}"
 
 
+def with_claims(**changes: Any) -> Callable[[str], str]:
+    """Well signed with the test key, but with these claims changed (None removes one)."""
+
+    def forge(token: str) -> str:
+        claims = claims_of(token)
+        for name, value in changes.items():
+            if value is None:
+                claims.pop(name)
+            else:
+                claims[name] = value
+        return jwt.encode(claims, TEST_SECRET_KEY, algorithm="HS256")
+
+    return forge
+
+
 FORGERIES = [
+    pytest.param(with_claims(iss="someone-else"), id="other-issuer"),
+    pytest.param(with_claims(aud="agora"), id="other-audience"),
+    pytest.param(with_claims(sid=None), id="no-sid"),
+    pytest.param(with_claims(jti=None), id="no-jti"),
+    pytest.param(with_claims(sub="alice"), id="sub-not-a-uuid"),
+    pytest.param(with_claims(sid="0190a000-0000-7000-8000-000000000000"), id="unknown-sid"),
     pytest.param(expired, id="expired"),
     pytest.param(signed_with_another_key, id="another-key"),
     pytest.param(signed_with_another_algorithm, id="hs512"),
@@ -256,6 +277,17 @@ async def test_refresh_token_with_valid_signature_but_unknown_to_the_server_give
     unknown = jwt.encode(claims, TEST_SECRET_KEY, algorithm="HS256")
 
     assert_invalid_token(await refresh(client, unknown))
+
+
+async def test_access_token_naming_another_users_login_gives_401(
+    client: httpx.AsyncClient, user: User, user_factory: UserFactory, tokens_for: TokensFor
+) -> None:
+    """A token's login must belong to the user the token names."""
+    bob_tokens = await tokens_for(await user_factory("bob"))
+    alice_claims = claims_of((await tokens_for(user))["access_token"])
+    mixed = with_claims(sid=alice_claims["sid"])(bob_tokens["access_token"])
+
+    assert_invalid_token(await me(client, mixed))
 
 
 @pytest.mark.parametrize("token", ["garbage", "a.b.c", "Bearer"])

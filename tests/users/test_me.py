@@ -276,6 +276,15 @@ async def test_update_me_with_invalid_values_gives_422(
     assert response.status_code == 422
 
 
+async def test_update_me_422_does_not_echo_the_password(
+    client: httpx.AsyncClient, user_headers: dict[str, str]
+) -> None:
+    response = await client.patch(ME, json={"password": "tooshrt"}, headers=user_headers)
+
+    assert response.status_code == 422
+    assert "tooshrt" not in response.text
+
+
 async def test_update_me_response_has_no_password(
     client: httpx.AsyncClient, user_headers: dict[str, str]
 ) -> None:
