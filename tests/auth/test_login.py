@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import bcrypt
 import httpx
+import jwt
 import pytest
+from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy import update
 from sqlmodel import col
 
+from app.core.config import Settings
+from app.main import create_app
 from app.users.models import User
 from tests.conftest import DEFAULT_PASSWORD, UserFactory, bearer, login, stored_user
 
@@ -196,3 +202,32 @@ async def test_login_with_an_old_bcrypt_hash_works_and_rehashes_with_argon2(
     assert stored is not None
     assert stored.hashed_password.startswith("$argon2")
     assert (await login(client, "alice")).status_code == 200
+
+
+async def test_login_tokens_last_30_minutes_and_7_days(
+    client: httpx.AsyncClient, user: User
+) -> None:
+    tokens = (await login(client, "alice")).json()
+
+    access = jwt.decode(tokens["access_token"], options={"verify_signature": False})
+    refresh = jwt.decode(tokens["refresh_token"], options={"verify_signature": False})
+    assert access["exp"] - access["iat"] == 30 * 60
+    assert refresh["exp"] - refresh["iat"] == 7 * 24 * 3600
+
+
+async def test_login_token_lifetimes_follow_the_settings(
+    client: httpx.AsyncClient, user: User, make_settings: Callable[..., Settings]
+) -> None:
+    settings = make_settings(ACCESS_TOKEN_EXPIRE_MINUTES=0.5, REFRESH_TOKEN_EXPIRE_DAYS=1)
+    other_app = create_app(settings)
+    async with (
+        LifespanManager(other_app, startup_timeout=60),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=other_app), base_url="http://test"
+        ) as other_client,
+    ):
+        tokens = (await login(other_client, "alice")).json()
+
+    assert tokens["expires_in"] == 30
+    refresh = jwt.decode(tokens["refresh_token"], options={"verify_signature": False})
+    assert refresh["exp"] - refresh["iat"] == 24 * 3600
