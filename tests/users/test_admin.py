@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import httpx
@@ -54,6 +55,13 @@ async def test_superuser_creates_a_user_with_admin_fields(
     created = response.json()
     assert (created["is_active"], created["is_superuser"]) == (False, True)
     assert created["permissions"] == ["teams:delete"]
+    stored = await stored_user(app, uuid.UUID(created["id"]))
+    assert stored is not None
+    assert (stored.is_active, stored.is_superuser, stored.permissions) == (
+        False,
+        True,
+        ["teams:delete"],
+    )
 
 
 async def test_user_created_by_a_superuser_can_log_in(
@@ -77,7 +85,7 @@ async def test_user_created_by_a_superuser_has_a_profile(
 
 
 async def test_create_user_as_a_normal_user_gives_403_forbidden(
-    client: httpx.AsyncClient, app: FastAPI, user_headers: dict[str, str]
+    client: httpx.AsyncClient, user_headers: dict[str, str]
 ) -> None:
     response = await client.post(USERS, json=new_user(), headers=user_headers)
 
