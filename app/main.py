@@ -20,6 +20,7 @@ from app.core.metrics import install_metrics
 from app.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.core.ratelimit import RateLimiter, RateLimitMiddleware, RedisStore
 from app.core.security import PasswordHasher, TokenCodec
+from app.core.shutdown import DrainOnSignal, close_websockets
 from app.db.engine import Database
 from app.db.migrate import migrate
 from app.domains import load_models, routers
@@ -58,7 +59,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             await migrate(db.engine)
             logger.info("database schema is up to date")
         await _ensure_first_superuser(app)
-        yield
+        # On SIGTERM, WebSockets get a 1001 close before the server starts its shutdown.
+        with DrainOnSignal(lambda: close_websockets(app)):
+            yield
     finally:
         if app.state.redis is not None:
             await app.state.redis.aclose()
