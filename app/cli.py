@@ -230,6 +230,7 @@ def seed_command(
         )
         if report.users:
             typer.echo(f"the seeded users' password: {report.password}")
+            typer.echo(f"sign in as any of them, e.g. {report.sample_username}")
 
     try:
         asyncio.run(run())

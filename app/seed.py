@@ -126,6 +126,7 @@ class SeedReport:
     teams: int
     heroes: int
     password: str
+    sample_username: str | None = None  # one of the seeded users, to sign in with
 
 
 ProgressCallback = Callable[[str, int], None]
@@ -280,6 +281,7 @@ async def seed(
             await conn.execute(insert(User).values([user for user, _ in pairs]))
             await conn.execute(insert(Profile).values([profile for _, profile in pairs]))
         authors.extend((user["id"], user["created_at"]) for user, _ in pairs)
+        report.sample_username = report.sample_username or pairs[0][0]["username"]
         report.users += size
         notify("users", size)
 

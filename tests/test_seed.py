@@ -139,6 +139,7 @@ def test_agora_seed_fills_a_fresh_database_and_names_the_password(cli_env: Path)
     assert result.exit_code == 0, result.output
     assert "seeded 5 users, 20 posts, 2 teams" in result.output
     assert f"the seeded users' password: {DEFAULT_PASSWORD}" in result.output
+    assert "sign in as any of them, e.g. " in result.output
 
 
 def test_agora_seed_without_authors_exits_2_with_a_message(cli_env: Path) -> None:
