@@ -25,6 +25,8 @@ from app.db.engine import Database
 from app.db.migrate import migrate
 from app.domains import load_models, routers
 from app.notifications.email import build_email_sender
+from app.realtime.broker import RedisBroker
+from app.realtime.service import Realtime
 
 logger = logging.getLogger("app")
 
@@ -44,6 +46,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.token_codec = TokenCodec(settings.secret_key, settings.JWT_ALGORITHM)
     app.state.email_sender = build_email_sender(settings)
     app.state.redis = None
+    app.state.realtime = Realtime()
     if settings.REDIS_URL:
         from redis.asyncio import Redis
 
@@ -53,7 +56,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             socket_connect_timeout=REDIS_SOCKET_TIMEOUT_SECONDS,
         )
         app.state.rate_limiter.store = RedisStore(app.state.redis)
+        app.state.realtime = Realtime(broker=RedisBroker(app.state.redis, settings.REDIS_URL))
     try:
+        # Never fails: with Redis down the broker retries in the background.
+        await app.state.realtime.start()
         await app.state.hasher.warm_up()
         if settings.AUTO_MIGRATE:
             await migrate(db.engine)
@@ -63,6 +69,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         with DrainOnSignal(lambda: close_websockets(app)):
             yield
     finally:
+        await app.state.realtime.stop()
         if app.state.redis is not None:
             await app.state.redis.aclose()
         await db.dispose()

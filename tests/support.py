@@ -149,3 +149,18 @@ def servers(tmp_path: Path) -> Iterator[list[Server]]:
     yield started
     for server in started:
         server.stop()
+
+
+def start_pair(tmp_path: Path, overrides: Mapping[str, str], started: list[Server]) -> list[Server]:
+    """Two uvicorn processes on one database and one Redis (started one after the other, so
+    that only the first applies the migrations)."""
+    pair = []
+    for index in range(2):
+        server_dir = tmp_path / f"server{index}"
+        server_dir.mkdir()
+        env = server_env(tmp_path, overrides)
+        env["DATA_DIR"] = str(server_dir / "data")
+        server = start_server(server_dir, env)
+        started.append(server)
+        pair.append(server)
+    return pair

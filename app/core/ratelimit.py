@@ -39,6 +39,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.config import Settings, parse_rate
 from app.core.errors import RateLimited, error_response
+from app.core.throttle import ThrottledLog
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -172,27 +173,6 @@ redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', ttl_ms)
 local remaining = math.floor((period - (new_tat - now)) / interval + 1e-9)
 return {1, remaining, math.ceil(new_tat - now), 0}
 """
-
-
-class ThrottledLog:
-    """Log a recurring failure at most once per `interval` seconds (with a count of the rest)."""
-
-    def __init__(self, log: logging.Logger, interval: float = 30.0) -> None:
-        self._log = log
-        self._interval = interval
-        self._last = -math.inf
-        self._suppressed = 0
-
-    def warning(self, message: str, exc: BaseException) -> None:
-        now = time.monotonic()
-        if now - self._last < self._interval:
-            self._suppressed += 1
-            return
-        self._last = now
-        suppressed, self._suppressed = self._suppressed, 0
-        self._log.warning(
-            "%s: %r (%d similar failures since the last message)", message, exc, suppressed
-        )
 
 
 class RedisStore:
