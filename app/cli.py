@@ -54,8 +54,9 @@ def serve(
         reload_dirs=["app"] if reload else None,
         workers=None if reload else workers,
         access_log=False,  # the app writes its own request line, with the request id
-        proxy_headers=True,
-        forwarded_allow_ips=",".join(settings.FORWARDED_ALLOW_IPS),
+        # The app itself honours X-Forwarded-For from FORWARDED_ALLOW_IPS (any ASGI server
+        # gets it right that way); uvicorn doing it as well would apply it twice.
+        proxy_headers=False,
         log_level=settings.LOG_LEVEL.lower(),
         timeout_graceful_shutdown=graceful_timeout,
     )
@@ -63,6 +64,26 @@ def serve(
 
 def _exit_cleanly(_signum: int, _frame: FrameType | None) -> None:
     raise SystemExit(0)
+
+
+@cli.command()
+def worker(
+    concurrency: Annotated[int, typer.Option(min=1, help="Jobs run at the same time")] = 10,
+) -> None:
+    """Run the email job queue (needs REDIS_URL); retries failed sends with backoff.
+
+    Run one or more next to the API whenever REDIS_URL is set: with Redis, the API enqueues
+    emails instead of sending them itself. SIGTERM stops it cleanly.
+    """
+    from app.core.logging import configure_logging
+    from app.notifications.queue import build_worker
+
+    settings = get_settings()
+    if not settings.REDIS_URL:
+        typer.echo("agora worker: REDIS_URL is not set; without it the API sends emails itself")
+        raise typer.Exit(2)
+    configure_logging(settings.LOG_LEVEL, settings.LOG_FORMAT)
+    asyncio.run(build_worker(settings, concurrency=concurrency).start())
 
 
 @db_cli.command("upgrade")

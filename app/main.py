@@ -25,6 +25,7 @@ from app.db.engine import Database
 from app.db.migrate import migrate
 from app.domains import load_models, routers
 from app.notifications.email import build_email_sender
+from app.notifications.queue import EmailQueue
 from app.realtime.broker import RedisBroker
 from app.realtime.service import Realtime
 
@@ -46,6 +47,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.token_codec = TokenCodec(settings.secret_key, settings.JWT_ALGORITHM)
     app.state.email_sender = build_email_sender(settings)
     app.state.redis = None
+    app.state.email_queue = None
     app.state.realtime = Realtime()
     if settings.REDIS_URL:
         from redis.asyncio import Redis
@@ -57,6 +59,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         )
         app.state.rate_limiter.store = RedisStore(app.state.redis)
         app.state.realtime = Realtime(broker=RedisBroker(app.state.redis, settings.REDIS_URL))
+        # Emails go through the durable job queue (run by `agora worker`) instead of
+        # in-process background tasks.
+        app.state.email_queue = EmailQueue(settings.REDIS_URL)
     try:
         # Never fails: with Redis down the broker retries in the background.
         await app.state.realtime.start()
@@ -70,6 +75,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             yield
     finally:
         await app.state.realtime.stop()
+        if app.state.email_queue is not None:
+            await app.state.email_queue.disconnect()
         if app.state.redis is not None:
             await app.state.redis.aclose()
         await db.dispose()

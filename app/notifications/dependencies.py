@@ -5,21 +5,30 @@ from typing import Annotated
 from fastapi import BackgroundTasks, Depends, Request
 
 from app.notifications.email import EmailMessage, EmailSender, deliver
+from app.notifications.queue import EmailQueue, dispatch
 
 
 class Mailer:
-    """Queues emails to be sent after the response, through the app's configured sender."""
+    """Sends emails after the response: through the job queue when there is one (REDIS_URL),
+    else in-process as a background task. Either way a failure never fails the request."""
 
-    def __init__(self, sender: EmailSender, background: BackgroundTasks) -> None:
+    def __init__(
+        self, sender: EmailSender, background: BackgroundTasks, queue: EmailQueue | None = None
+    ) -> None:
         self._sender = sender
         self._background = background
+        self._queue = queue
 
     def send_later(self, message: EmailMessage) -> None:
-        self._background.add_task(deliver, self._sender, message)
+        if self._queue is not None:
+            self._background.add_task(dispatch, self._queue, self._sender, message)
+        else:
+            self._background.add_task(deliver, self._sender, message)
 
 
 def get_mailer(request: Request, background: BackgroundTasks) -> Mailer:
-    return Mailer(request.app.state.email_sender, background)
+    state = request.app.state
+    return Mailer(state.email_sender, background, getattr(state, "email_queue", None))
 
 
 MailerDep = Annotated[Mailer, Depends(get_mailer)]

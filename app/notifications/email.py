@@ -13,6 +13,8 @@ from app.core.config import Settings
 
 logger = logging.getLogger("app.email")
 
+SMTPS_PORT = 465
+
 
 @dataclass(frozen=True, slots=True)
 class EmailMessage:
@@ -49,7 +51,9 @@ class SmtpEmailSender:
             port=s.SMTP_PORT,
             username=s.SMTP_USER,
             password=s.SMTP_PASSWORD,
-            start_tls=s.SMTP_TLS,
+            # SMTP_TLS: implicit TLS on port 465 (SMTPS), STARTTLS on any other port.
+            use_tls=s.SMTP_TLS and s.SMTP_PORT == SMTPS_PORT,
+            start_tls=s.SMTP_TLS and s.SMTP_PORT != SMTPS_PORT,
             timeout=s.SMTP_TIMEOUT,
         )
 
