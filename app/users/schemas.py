@@ -6,7 +6,15 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+)
 
 from app.core.types import HttpUrlStr, text
 
@@ -22,7 +30,16 @@ def _normalise_email(value: str) -> str:
 
 
 Username = Annotated[str, StringConstraints(min_length=3, max_length=50, pattern=USERNAME_PATTERN)]
-Email = Annotated[EmailStr, AfterValidator(_normalise_email)]
+
+
+def _bare_address(value: object) -> object:
+    # EmailStr also accepts "Name <addr>"; an account's email is the bare address only.
+    if isinstance(value, str) and ("<" in value or ">" in value):
+        raise ValueError("give the bare address, without a display name")
+    return value
+
+
+Email = Annotated[EmailStr, BeforeValidator(_bare_address), AfterValidator(_normalise_email)]
 Password = Annotated[str, StringConstraints(min_length=8, max_length=128)]
 FullName = Annotated[str, text(max_length=100)]
 Permission = Annotated[

@@ -372,3 +372,10 @@ async def test_openapi_documents_401_and_403_on_every_signed_in_users_route(
         if not {"401", "403"} <= operation["responses"].keys()
     ]
     assert undocumented == []
+
+
+async def test_email_with_a_display_name_is_refused(client, user_headers) -> None:
+    response = await client.patch(
+        "/api/v1/users/me", json={"email": "Bob <bob@example.com>"}, headers=user_headers
+    )
+    assert response.status_code == 422
