@@ -100,6 +100,13 @@ async def _ensure_first_superuser(app: FastAPI) -> None:
             await session.commit()
         if created:
             logger.info("created the first superuser %s", settings.FIRST_SUPERUSER_USERNAME)
+        else:
+            logger.info(
+                "first superuser: a user with email %s or username %s (in any case) exists;"
+                " left as it is",
+                settings.FIRST_SUPERUSER_EMAIL,
+                settings.FIRST_SUPERUSER_USERNAME,
+            )
     except Exception as exc:
         if settings.AUTO_MIGRATE:
             raise
