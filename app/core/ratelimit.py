@@ -270,12 +270,8 @@ class RateLimitMiddleware:
         self.limiter = limiter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] != "http"
-            or not self.limiter.enabled
-            or is_exempt(scope["path"])
-            or scope["method"] == "OPTIONS"
-        ):
+        # CORS preflights never get here: the CORS middleware, outside this one, answers them.
+        if scope["type"] != "http" or not self.limiter.enabled or is_exempt(scope["path"]):
             await self.app(scope, receive, send)
             return
 

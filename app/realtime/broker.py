@@ -82,7 +82,8 @@ class RedisBroker:
                 await self._subscribed.wait()
 
     async def publish(self, text: str) -> None:
-        assert self._deliver is not None, "publish() before start()"
+        if self._deliver is None:
+            return  # stopped (a client leaving while the app shuts down): nobody to tell
         if not self._subscribed.is_set():
             # Our subscription is down: deliver here ourselves, and still try the others.
             self._deliver(text)

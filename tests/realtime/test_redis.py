@@ -81,3 +81,16 @@ async def test_two_processes_deliver_across_each_other(
             assert await next_about(ws, [a]) == f"Client {a}: second"
         await ws_b.close()
         assert await next_about(ws_a, [b]) == f"Client {b} left"
+
+
+async def test_publish_after_stop_is_a_no_op(redis_url: str) -> None:  # noqa: F811
+    redis = Redis.from_url(redis_url)
+    inbox: list[str] = []
+    broker = RedisBroker(redis, redis_url)
+    try:
+        await broker.start(inbox.append)
+        await broker.stop()
+        await broker.publish("Client x left")  # e.g. a client leaving during shutdown
+        assert inbox == []
+    finally:
+        await redis.aclose()
