@@ -8,14 +8,18 @@ unique-constraint race becomes 409, an unreachable database or an exhausted pool
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from sqlalchemy import exc as sa_exc
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 logger = logging.getLogger("app.errors")
 
@@ -179,6 +183,13 @@ _UNAVAILABLE = (
 )
 
 
+# PostgreSQL SQLSTATEs that mean "the server is not there for you right now": class 08
+# (connection exception: refused, lost, does not exist), 57P01..03 (shutting down, crashed,
+# starting up) and 53300 (too many connections). asyncpg puts them on its exceptions, and
+# SQLAlchemy on the errors it wraps them in.
+_UNAVAILABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300")
+
+
 def is_database_unavailable(exc: BaseException) -> bool:
     if isinstance(exc, sa_exc.OperationalError):
         # SQLite reports a locked database and similar transient states as OperationalError
@@ -186,7 +197,19 @@ def is_database_unavailable(exc: BaseException) -> bool:
         return True
     if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
         return True
-    return isinstance(exc, _UNAVAILABLE)
+    if isinstance(exc, _UNAVAILABLE):
+        return True
+    # A restart of the server under load ends connections in the middle of a statement or a
+    # commit: asyncpg's error (08003, 57P01) arrives wrapped in a plain DBAPIError.
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        sqlstate = getattr(current, "sqlstate", None)
+        if isinstance(sqlstate, str) and sqlstate.startswith(_UNAVAILABLE_SQLSTATES):
+            return True
+        current = getattr(current, "orig", None) or current.__cause__
+    return False
 
 
 async def _app_error(_: Request, exc: Exception) -> JSONResponse:
@@ -208,19 +231,84 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     raise exc
 
 
-async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     # FastAPI's standard 422 shape, less the `input` it echoes: that can be a password or a
     # hero's secret_name (or, for a missing field, the whole body), which no response shows.
     assert isinstance(exc, RequestValidationError)
+    if any(tuple(error["loc"][:1]) == ("path",) for error in exc.errors()):
+        # `PATCH /users/stream` reaches `PATCH /users/{user_id}` and fails on the id, but in
+        # the schema `/users/stream` is a path of its own that has no PATCH: 405, not 422.
+        declared = PathTable.of(request.app).static.get(request.url.path)
+        if declared is not None and request.method not in declared:
+            return _method_not_allowed(request)
     errors = [{k: v for k, v in error.items() if k != "input"} for error in exc.errors()]
     return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
+
+
+class PathTable:
+    """The methods the OpenAPI schema declares for each path, to answer a wrong method the way
+    the schema says: 405 with every method of that path in `Allow`. Built on the first 405 (the
+    schema is FastAPI's cached one), never on the way of a normal request."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.static: dict[str, set[str]] = {}
+        self.templated: list[tuple[re.Pattern[str], set[str]]] = []
+        for path, operations in app.openapi().get("paths", {}).items():
+            methods = {method.upper() for method in operations}
+            if "{" in path:
+                regex = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(path))
+                self.templated.append((re.compile(f"^{regex}$"), methods))
+            else:
+                self.static[path] = methods
+
+    @classmethod
+    def of(cls, app: FastAPI) -> PathTable:
+        table: PathTable | None = getattr(app.state, "path_table", None)
+        if table is None:
+            table = app.state.path_table = cls(app)
+        return table
+
+    def methods(self, path: str) -> set[str] | None:
+        """The schema's methods for a concrete path (a static path wins over a template)."""
+        if path in self.static:
+            return self.static[path]
+        found = [methods for regex, methods in self.templated if regex.match(path)]
+        return set().union(*found) if found else None
+
+
+def _method_not_allowed(request: Request, headers: Mapping[str, str] | None = None) -> JSONResponse:
+    allow = PathTable.of(request.app).methods(request.url.path)
+    headers = dict(headers or {})
+    if allow:
+        headers["Allow"] = ", ".join(sorted(allow))
+    return JSONResponse({"detail": "Method Not Allowed"}, status_code=405, headers=headers)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 405:
+        # Starlette's `Allow` names the methods of the first route whose path matched only.
+        return _method_not_allowed(request, exc.headers)
+    if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
+        # A JSON body that is not UTF-8: as invalid as malformed JSON, so the same 422 FastAPI
+        # gives for that (its own answer here is an undocumented 400).
+        error = {
+            "type": "json_invalid",
+            "loc": ["body", exc.__cause__.start],
+            "msg": "JSON decode error",
+            "ctx": {"error": "the body is not valid UTF-8"},
+        }
+        return JSONResponse({"detail": [error]}, status_code=422)
+    return await http_exception_handler(request, exc)
 
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(sa_exc.IntegrityError, _integrity_error)
     for exc_type in (
+        sa_exc.DBAPIError,
         sa_exc.OperationalError,
         sa_exc.InterfaceError,
         sa_exc.TimeoutError,

@@ -10,13 +10,13 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from app.core.types import text
+from app.core.types import JsonInt, text
 from app.teams.schemas import HeroInTeam, TeamRead
 from app.users.schemas import InputModel
 
 HeroName = Annotated[str, text(min_length=1, max_length=100)]
 SecretName = Annotated[str, text(min_length=1, max_length=100)]
-Age = Annotated[int, Field(ge=0, le=10_000)]
+Age = Annotated[JsonInt, Field(ge=0, le=10_000)]
 
 
 class HeroCreate(InputModel):
@@ -41,5 +41,8 @@ class HeroRead(HeroInTeam):
 
 
 class HeroFilters(BaseModel):
-    name: str | None = Field(default=None, description="Case-insensitive substring")
+    # A filter is text sent to the database too: no NUL (PostgreSQL refuses it), bounded.
+    name: Annotated[str, text(max_length=100)] | None = Field(
+        default=None, description="Case-insensitive substring"
+    )
     team_id: uuid.UUID | None = None

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from app.core.types import text
 from app.users.schemas import InputModel, UserRead
@@ -18,7 +18,7 @@ Content = Annotated[str, text(min_length=1, max_length=100_000)]
 class PostCreate(InputModel):
     title: Title
     content: Content
-    is_published: bool = False
+    is_published: StrictBool = False
 
 
 class PostUpdate(InputModel):
@@ -26,7 +26,7 @@ class PostUpdate(InputModel):
 
     title: Title = Field(default=None)  # type: ignore[assignment]
     content: Content = Field(default=None)  # type: ignore[assignment]
-    is_published: bool = Field(default=None)  # type: ignore[assignment]
+    is_published: StrictBool = Field(default=None)  # type: ignore[assignment]
 
 
 class AuthorRead(BaseModel):
@@ -52,7 +52,8 @@ class PostRead(BaseModel):
 class PostFilters(BaseModel):
     author_id: uuid.UUID | None = None
     is_published: bool | None = None
-    q: str | None = Field(
+    # A filter is text sent to the database too: no NUL (PostgreSQL refuses it), bounded.
+    q: Annotated[str, text(max_length=1000)] | None = Field(
         default=None, description="Case-insensitive substring of the title or the content"
     )
 

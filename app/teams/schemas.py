@@ -55,4 +55,7 @@ class TeamWithHeroes(TeamRead):
 
 
 class TeamFilters(BaseModel):
-    name: str | None = Field(default=None, description="Case-insensitive substring")
+    # A filter is text sent to the database too: no NUL (PostgreSQL refuses it), bounded.
+    name: Annotated[str, text(max_length=100)] | None = Field(
+        default=None, description="Case-insensitive substring"
+    )

@@ -1,0 +1,156 @@
+"""What schemathesis found (tests/test_openapi_fuzz.py), pinned as plain tests: the app answers
+as its OpenAPI schema says, and bad input is a 4xx, never a 500."""
+
+from __future__ import annotations
+
+import asyncpg
+import httpx
+import pytest
+from sqlalchemy import exc as sa_exc
+
+from app.core.errors import is_database_unavailable
+from app.users.models import User
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("OPTIONS", "/api/v1/users/me", "DELETE, GET, PATCH"),
+        ("PUT", "/api/v1/users/0190e3c1-0000-7000-8000-000000000000", "DELETE, GET, PATCH"),
+        ("PUT", "/api/v1/posts", "GET, POST"),
+        ("DELETE", "/api/v1/users/me/profile", "GET, PUT"),
+    ],
+)
+async def test_405_lists_every_method_of_the_path(
+    client: httpx.AsyncClient, user_headers: dict[str, str], method: str, path: str, allow: str
+) -> None:
+    response = await client.request(method, path, headers=user_headers)
+    assert response.status_code == 405
+    assert response.headers["Allow"] == allow
+    assert response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("PATCH", "/api/v1/users/stream", "GET"),
+        ("DELETE", "/api/v1/users/bulk", "POST"),
+    ],
+)
+async def test_a_static_path_is_not_taken_for_an_id(
+    client: httpx.AsyncClient,
+    superuser_headers: dict[str, str],
+    method: str,
+    path: str,
+    allow: str,
+) -> None:
+    # `/users/stream` is a path of its own in the schema, not `/users/{user_id}` with a
+    # malformed id: a method it does not have is 405, not 422.
+    response = await client.request(method, path, headers=superuser_headers)
+    assert response.status_code == 405
+    assert response.headers["Allow"] == allow
+
+
+async def test_a_malformed_id_is_still_422(
+    client: httpx.AsyncClient, user_headers: dict[str, str]
+) -> None:
+    response = await client.patch("/api/v1/users/not-a-uuid", json={}, headers=user_headers)
+    assert response.status_code == 422
+
+
+async def test_a_body_that_is_not_utf8_is_422_like_malformed_json(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.post(
+        "/api/v1/auth/refresh",
+        content=b'{"refresh_token": "\xc3\x28"}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["type"] == "json_invalid"
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/api/v1/posts", {"q": "a\x00b"}),
+        ("/api/v1/teams", {"name": "\x00"}),
+        ("/api/v1/heroes", {"name": "\x00"}),
+        ("/api/v1/users", {"username": "\x00"}),
+        ("/api/v1/posts", {"q": "x" * 1001}),
+        ("/api/v1/teams", {"name": "x" * 101}),
+    ],
+)
+async def test_nul_or_overlong_text_filters_are_422_not_a_database_error(
+    client: httpx.AsyncClient, user_headers: dict[str, str], path: str, params: dict[str, str]
+) -> None:
+    response = await client.get(path, params=params, headers=user_headers)
+    assert response.status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/v1/posts", {"title": "t", "content": "c", "is_published": 0}),
+        ("/api/v1/posts", {"title": "t", "content": "c", "is_published": "true"}),
+        ("/api/v1/heroes", {"name": "n", "secret_name": "s", "age": "5"}),
+        ("/api/v1/heroes", {"name": "n", "secret_name": "s", "age": True}),
+        ("/api/v1/teams", {"name": "a\x00b", "headquarters": "h"}),
+    ],
+)
+async def test_values_of_the_wrong_json_type_or_with_nul_are_422(
+    client: httpx.AsyncClient, user_headers: dict[str, str], path: str, body: dict[str, object]
+) -> None:
+    response = await client.post(path, json=body, headers=user_headers)
+    assert response.status_code == 422
+
+
+async def test_an_integral_json_number_is_an_integer(
+    client: httpx.AsyncClient, user_headers: dict[str, str]
+) -> None:
+    body = {"name": "n", "secret_name": "s", "age": 41.0}
+    response = await client.post("/api/v1/heroes", json=body, headers=user_headers)
+    assert response.status_code == 201
+    assert response.json()["age"] == 41
+
+
+async def test_an_admin_flag_must_be_a_json_boolean(
+    client: httpx.AsyncClient, superuser_headers: dict[str, str], user: User
+) -> None:
+    response = await client.patch(
+        f"/api/v1/users/{user.id}", json={"is_superuser": 1}, headers=superuser_headers
+    )
+    assert response.status_code == 422
+
+
+async def test_a_dot_test_address_is_a_valid_email(client: httpx.AsyncClient) -> None:
+    body = {"username": "tester", "email": "Tester@Example.TEST", "password": "long enough"}
+    response = await client.post("/api/v1/auth/register", json=body)
+    assert response.status_code == 201
+    assert response.json()["email"] == "tester@example.test"
+
+
+async def test_the_schema_says_avatar_url_is_an_http_url(client: httpx.AsyncClient) -> None:
+    schema = (await client.get("/openapi.json")).json()
+    field = schema["components"]["schemas"]["ProfileUpdate"]["properties"]["avatar_url"]
+    url = next(option for option in field["anyOf"] if option.get("type") == "string")
+    assert url["format"] == "uri"
+    assert url["pattern"].startswith("^[Hh][Tt][Tt][Pp][Ss]?://")
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed"),
+        asyncpg.exceptions.AdminShutdownError("terminating connection"),
+        asyncpg.exceptions.CannotConnectNowError("the database system is starting up"),
+    ],
+)
+def test_a_connection_ended_by_a_restart_means_unavailable(error: Exception) -> None:
+    wrapped = sa_exc.DBAPIError("COMMIT", None, error)
+    assert is_database_unavailable(wrapped)
+
+
+def test_other_database_errors_are_not_unavailability() -> None:
+    error = asyncpg.exceptions.CharacterNotInRepertoireError("invalid byte sequence")
+    assert not is_database_unavailable(sa_exc.DBAPIError("SELECT", None, error))
