@@ -38,6 +38,7 @@ async def test_a_restart_under_load_is_503_then_200_without_a_restart_of_the_ser
         down_at = time.monotonic()
         await asyncio.sleep(OUTAGE_SECONDS)
         ready_during = await http.get("/health/ready")
+        restarting_at = time.monotonic()
         await asyncio.to_thread(postgres.start)
         back_at = time.monotonic()
 
@@ -60,9 +61,9 @@ async def test_a_restart_under_load_is_503_then_200_without_a_restart_of_the_ser
     assert all(o.code == "database_unavailable" for o in failures)
     assert all(o.retry_after and int(o.retry_after) > 0 for o in failures)
     # While the database was down (not merely stopping) every request got the 503.
-    during = [o for o in outcomes if down_at + 0.5 < o.at and o.at + o.took < back_at]
+    during = [o for o in outcomes if down_at + 0.5 < o.at and o.at + o.took < restarting_at]
     assert during
-    assert all(o.status == 503 for o in during)
+    assert all(o.status == 503 for o in during), sorted({o.status for o in during})
     # No hang: a request during the outage is answered within the connect timeout and some.
     assert max(o.took for o in outcomes if o.at > stopped_at) < 10
     assert ready_during.status_code == 503
