@@ -26,7 +26,7 @@ NO_MODEL = (
 )
 
 
-def get_agent_model(settings: SettingsDep) -> Any:
+async def get_agent_model(settings: SettingsDep) -> Any:
     """The configured PydanticAI model (a `pydantic_ai.models.Model`)."""
     try:
         from pydantic_ai.exceptions import UserError

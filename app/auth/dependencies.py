@@ -21,7 +21,7 @@ oauth2_scheme = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
 TokenDep = Annotated[str | None, Depends(oauth2_scheme)]
 
 
-def get_auth_service(
+async def get_auth_service(
     session: SessionDep, hasher: HasherDep, codec: TokenCodecDep, settings: SettingsDep
 ) -> AuthService:
     return AuthService(session, hasher, codec, settings)

@@ -39,4 +39,12 @@ class PageParams:
         )
 
 
-PageDep = Annotated[PageParams, Depends()]
+async def page_params(
+    skip: Annotated[int, Query(ge=0, le=MAX_SKIP, description="Rows to skip")] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size")] = 20,
+) -> PageParams:
+    # A coroutine, not the class itself: FastAPI would call a class in its thread pool.
+    return PageParams(skip, limit)
+
+
+PageDep = Annotated[PageParams, Depends(page_params)]

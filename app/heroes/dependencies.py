@@ -10,7 +10,7 @@ from app.heroes.models import Hero
 from app.heroes.service import HeroService
 
 
-def get_hero_service(session: SessionDep) -> HeroService:
+async def get_hero_service(session: SessionDep) -> HeroService:
     return HeroService(session)
 
 

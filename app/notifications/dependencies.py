@@ -26,7 +26,7 @@ class Mailer:
             self._background.add_task(deliver, self._sender, message)
 
 
-def get_mailer(request: Request, background: BackgroundTasks) -> Mailer:
+async def get_mailer(request: Request, background: BackgroundTasks) -> Mailer:
     state = request.app.state
     return Mailer(state.email_sender, background, getattr(state, "email_queue", None))
 

@@ -11,7 +11,7 @@ from app.posts.models import Post
 from app.posts.service import PostService
 
 
-def get_post_service(session: SessionDep) -> PostService:
+async def get_post_service(session: SessionDep) -> PostService:
     return PostService(session)
 
 

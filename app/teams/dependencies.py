@@ -10,7 +10,7 @@ from app.teams.models import Team
 from app.teams.service import TeamService
 
 
-def get_team_service(session: SessionDep) -> TeamService:
+async def get_team_service(session: SessionDep) -> TeamService:
     return TeamService(session)
 
 

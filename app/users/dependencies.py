@@ -11,7 +11,7 @@ from app.users.models import User
 from app.users.service import UserService
 
 
-def get_user_service(session: SessionDep, hasher: HasherDep) -> UserService:
+async def get_user_service(session: SessionDep, hasher: HasherDep) -> UserService:
     return UserService(session, hasher)
 
 
