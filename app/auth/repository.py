@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlmodel import col
 
 from app.auth.models import AuthSession, RefreshToken
@@ -13,22 +13,27 @@ from app.db.base import utcnow
 from app.db.repository import Repository
 from app.users.models import User
 
+# The query of every authenticated request, built once: its cache key is computed once too.
+ACTIVE_USER = (
+    select(User)
+    .join(AuthSession, col(AuthSession.user_id) == col(User.id))
+    .where(
+        col(User.id) == bindparam("user_id"),
+        col(AuthSession.id) == bindparam("session_id"),
+        col(AuthSession.revoked_at).is_(None),
+    )
+)
+
 
 class AuthSessionRepository(Repository[AuthSession]):
     model = AuthSession
 
     async def active_user(self, user_id: uuid.UUID, session_id: uuid.UUID) -> User | None:
         """The user behind an access token, if that token's login is still valid (one query)."""
-        statement = (
-            select(User)
-            .join(AuthSession, col(AuthSession.user_id) == col(User.id))
-            .where(
-                col(User.id) == user_id,
-                col(AuthSession.id) == session_id,
-                col(AuthSession.revoked_at).is_(None),
-            )
+        result = await self.session.scalars(
+            ACTIVE_USER, {"user_id": user_id, "session_id": session_id}
         )
-        return (await self.session.scalars(statement)).first()
+        return result.first()
 
     async def revoke(self, session_id: uuid.UUID) -> None:
         await self.session.execute(
