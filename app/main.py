@@ -148,7 +148,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Added innermost first: the request context wraps everything, so even a 413 or a 500
     # carries X-Request-ID and X-Process-Time.
     app.add_middleware(BodySizeLimitMiddleware, max_body_size=settings.MAX_BODY_SIZE)
-    app.add_middleware(RateLimitMiddleware, limiter=limiter)
+    if settings.RATE_LIMIT_ENABLED:
+        # Off, the layer would only pass every request through: it is left out.
+        app.add_middleware(RateLimitMiddleware, limiter=limiter)
     # The client address (for rate limits and logs) honours X-Forwarded-For only from
     # FORWARDED_ALLOW_IPS, here in the app so that any ASGI server gets it right (`agora serve`
     # turns uvicorn's own proxy-header handling off to avoid doing it twice).
