@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 
 import httpx
@@ -97,3 +98,12 @@ async def test_lifespan_creates_the_first_superuser_once(
         "/api/v1/auth/login", data={"username": "boss", "password": "boss-password-1"}
     )
     assert login.status_code == 200
+
+
+async def test_lifespan_freezes_what_start_up_built_and_unfreezes_it_at_shutdown(
+    make_settings: Callable[..., Settings],
+) -> None:
+    application = create_app(make_settings(AUTO_MIGRATE=False))
+    async with LifespanManager(application):
+        assert gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0
