@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import os
 import platform
 import re
@@ -466,7 +467,8 @@ def main() -> None:
         rate = statistics.median(run.rps for run in rows[1].agora)
         wrk(agora.url, soak, token, max(5, round(10_000 / rate)))
         rss_warm = rss_kib(agora.pid)
-        soak_run = wrk(agora.url, soak, token, max(10, round(SOAK_REQUESTS / rate)))
+        # A margin over the measured rate, so that the soak makes at least SOAK_REQUESTS.
+        soak_run = wrk(agora.url, soak, token, max(10, math.ceil(SOAK_REQUESTS * 1.15 / rate)))
         rss_after = rss_kib(agora.pid)
         results["soak"] = {
             "scenario": soak.name,
