@@ -20,6 +20,7 @@ from app.core.logging import configure_logging
 from app.core.metrics import install_metrics
 from app.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.core.ratelimit import RateLimiter, RateLimitMiddleware, RedisStore
+from app.core.routing import mount
 from app.core.security import PasswordHasher, TokenCodec
 from app.core.shutdown import DrainOnSignal, close_websockets
 from app.db.engine import Database
@@ -150,9 +151,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     for module, _domain in routers():
         if (router := getattr(module, "router", None)) is not None:
-            app.include_router(router, prefix=API_PREFIX)
+            mount(app, router, prefix=API_PREFIX)
         if (public := getattr(module, "public_router", None)) is not None:
-            app.include_router(public)
+            mount(app, public)
 
     # Added innermost first: the request context wraps everything, so even a 413 or a 500
     # carries X-Request-ID and X-Process-Time.

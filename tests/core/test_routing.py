@@ -1,0 +1,70 @@
+"""Domain routers are mounted behind a prefix gate: a request only tries its own domain's routes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+
+from app.posts.router import router as posts_router
+
+
+@pytest.fixture
+def posts_route_tries(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Records every time a route of the posts domain is tried against a request."""
+    tried: list[str] = []
+    for route in posts_router.routes:
+        assert isinstance(route, APIRoute)
+        original = route.matches
+
+        def spy(scope: Any, original: Any = original, path: str = route.path) -> Any:
+            tried.append(path)
+            return original(scope)
+
+        monkeypatch.setattr(route, "matches", spy)
+    return tried
+
+
+async def test_a_request_for_another_domain_never_tries_the_posts_routes(
+    client: httpx.AsyncClient, user_headers: dict[str, str], posts_route_tries: list[str]
+) -> None:
+    response = await client.get("/api/v1/users/me", headers=user_headers)
+
+    assert response.status_code == 200
+    assert posts_route_tries == []
+
+
+async def test_a_request_for_posts_tries_the_posts_routes(
+    client: httpx.AsyncClient, posts_route_tries: list[str]
+) -> None:
+    response = await client.get("/api/v1/posts")
+
+    assert response.status_code == 200
+    assert posts_route_tries
+
+
+async def test_a_wrong_method_under_a_gated_prefix_is_still_405(
+    client: httpx.AsyncClient, user_headers: dict[str, str]
+) -> None:
+    response = await client.put("/api/v1/users/me", headers=user_headers)
+
+    assert response.status_code == 405
+    assert "GET" in response.headers["allow"]
+
+
+async def test_an_unknown_path_under_a_gated_prefix_is_404(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/v1/posts-archive")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not Found"}
+
+
+def test_every_route_keeps_its_full_path_in_the_schema(app: FastAPI) -> None:
+    paths = app.openapi()["paths"]
+
+    assert "/api/v1/posts/{post_id}" in paths
+    assert "/api/v1/users/me" in paths
+    assert "/health" in paths
