@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from app.core.config import Settings
+from app.db.pool import FairAsyncQueuePool
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 # A pooled PostgreSQL connection idle for longer than this is pinged before it is used again.
@@ -50,6 +51,7 @@ def create_engine(url: str, settings: Settings, *, read_only: bool = False) -> A
     if read_only:
         server_settings["default_transaction_read_only"] = "on"
     kwargs.update(
+        poolclass=FairAsyncQueuePool,
         pool_size=settings.DB_POOL_SIZE,
         max_overflow=settings.DB_MAX_OVERFLOW,
         pool_timeout=settings.DB_POOL_TIMEOUT,

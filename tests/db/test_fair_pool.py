@@ -1,0 +1,89 @@
+"""The connection pool serves waiting requests first come, first served (app/db/pool.py)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from sqlalchemy.util.concurrency import greenlet_spawn
+from sqlalchemy.util.queue import Empty, Full
+
+from app.db.pool import FairQueue
+
+
+async def settle() -> None:
+    for _ in range(5):
+        await asyncio.sleep(0)
+
+
+def waiting_get(queue: FairQueue[str], timeout: float = 5.0) -> asyncio.Task[Any]:
+    # The pool calls `get` from SQLAlchemy's greenlet bridge, as a request's session does.
+    return asyncio.create_task(greenlet_spawn(queue.get, True, timeout))
+
+
+async def test_returned_connections_go_to_the_waiters_in_arrival_order() -> None:
+    queue: FairQueue[str] = FairQueue(maxsize=2)
+    first = waiting_get(queue)
+    await settle()
+    second = waiting_get(queue)
+    await settle()
+
+    queue.put_nowait("a")
+    queue.put_nowait("b")
+
+    assert await first == "a"
+    assert await second == "b"
+
+
+async def test_a_newcomer_does_not_take_a_connection_handed_to_a_waiter() -> None:
+    queue: FairQueue[str] = FairQueue(maxsize=1)
+    waiter = waiting_get(queue)
+    await settle()
+    asyncio.get_running_loop().call_later(0.05, queue.put_nowait, "b")
+
+    queue.put_nowait("a")  # a connection comes back while the waiter has not run yet
+    newcomer_got = await greenlet_spawn(queue.get, True, 5.0)  # and a request arrives
+
+    assert await waiter == "a"
+    assert newcomer_got == "b"
+
+
+async def test_an_idle_connection_is_taken_at_once_when_nobody_waits() -> None:
+    queue: FairQueue[str] = FairQueue(maxsize=1)
+    queue.put_nowait("a")
+
+    assert await greenlet_spawn(queue.get, True, 5.0) == "a"
+
+
+async def test_a_wait_past_the_timeout_is_empty_and_leaves_no_waiter_behind() -> None:
+    queue: FairQueue[str] = FairQueue(maxsize=1)
+
+    with pytest.raises(Empty):
+        await greenlet_spawn(queue.get, True, 0.05)
+
+    queue.put_nowait("a")
+    assert queue.qsize() == 1  # not handed to the request that gave up
+
+
+async def test_a_waiter_cancelled_after_the_handover_passes_the_connection_on() -> None:
+    queue: FairQueue[str] = FairQueue(maxsize=1)
+    leaving = waiting_get(queue)
+    await settle()
+    staying = waiting_get(queue)
+    await settle()
+
+    queue.put_nowait("a")
+    leaving.cancel()
+
+    assert await staying == "a"
+    with pytest.raises(asyncio.CancelledError):
+        await leaving
+
+
+async def test_a_full_queue_refuses_another_connection() -> None:
+    queue: FairQueue[str] = FairQueue(maxsize=1)
+    queue.put_nowait("a")
+
+    with pytest.raises(Full):
+        queue.put_nowait("b")
