@@ -4,8 +4,8 @@ SQLAlchemy's async queue pool lets a newcomer take a connection that was just re
 when other requests are already waiting for one (`AsyncAdaptedQueue.get` takes an available
 item without awaiting, and `asyncio.Queue` wakes a waiter but does not hand it the item). The
 woken waiter finds the queue empty again and goes back to the end of the line, so under load
-some requests wait many times longer than the rest: the p99 of GET /users/me at 32
-connections on a pool of 10 was 4-5 times its median.
+some requests wait many times longer than the rest: at 32 connections on a pool of 10 the
+p99 was 4-8 times the median (bench/results/NOTES.md).
 
 `FairQueue` hands a returned connection straight to the longest waiter; a newcomer only takes
 one from the queue when nobody waits. Everything else (size, overflow, timeout giving

@@ -9,7 +9,9 @@ import pytest
 from sqlalchemy.util.concurrency import greenlet_spawn
 from sqlalchemy.util.queue import Empty, Full
 
-from app.db.pool import FairQueue
+from app.core.config import Settings
+from app.db.engine import create_engine
+from app.db.pool import FairAsyncQueuePool, FairQueue
 
 
 async def settle() -> None:
@@ -22,12 +24,24 @@ def waiting_get(queue: FairQueue[str], timeout: float = 5.0) -> asyncio.Task[Any
     return asyncio.create_task(greenlet_spawn(queue.get, True, timeout))
 
 
+async def waiters_in_line(queue: FairQueue[str], count: int) -> list[asyncio.Task[Any]]:
+    """`count` requests waiting for a connection, each one arrived after the one before."""
+    waiters = []
+    for _ in range(count):
+        waiters.append(waiting_get(queue))
+        await settle()
+    return waiters
+
+
+def test_the_postgresql_engine_uses_the_fair_pool(settings: Settings) -> None:
+    engine = create_engine("postgresql+asyncpg://agora@127.0.0.1/agora", settings)
+
+    assert isinstance(engine.pool, FairAsyncQueuePool)
+
+
 async def test_returned_connections_go_to_the_waiters_in_arrival_order() -> None:
     queue: FairQueue[str] = FairQueue(maxsize=2)
-    first = waiting_get(queue)
-    await settle()
-    second = waiting_get(queue)
-    await settle()
+    first, second = await waiters_in_line(queue, 2)
 
     queue.put_nowait("a")
     queue.put_nowait("b")
@@ -38,8 +52,7 @@ async def test_returned_connections_go_to_the_waiters_in_arrival_order() -> None
 
 async def test_a_newcomer_does_not_take_a_connection_handed_to_a_waiter() -> None:
     queue: FairQueue[str] = FairQueue(maxsize=1)
-    waiter = waiting_get(queue)
-    await settle()
+    (waiter,) = await waiters_in_line(queue, 1)
     asyncio.get_running_loop().call_later(0.05, queue.put_nowait, "b")
 
     queue.put_nowait("a")  # a connection comes back while the waiter has not run yet
@@ -68,10 +81,7 @@ async def test_a_wait_past_the_timeout_is_empty_and_leaves_no_waiter_behind() ->
 
 async def test_a_waiter_cancelled_after_the_handover_passes_the_connection_on() -> None:
     queue: FairQueue[str] = FairQueue(maxsize=1)
-    leaving = waiting_get(queue)
-    await settle()
-    staying = waiting_get(queue)
-    await settle()
+    leaving, staying = await waiters_in_line(queue, 2)
 
     queue.put_nowait("a")
     leaving.cancel()
