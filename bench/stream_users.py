@@ -38,9 +38,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import app.models  # noqa: E402, F401  (every table on the metadata)
 from app.core.security import PasswordHasher  # noqa: E402
 from app.db.base import new_id  # noqa: E402
-from app.domains import load_models  # noqa: E402
 from app.users.models import User  # noqa: E402
 
 SIZES = [int(s) for s in os.environ.get("SIZES", "20000,200000").split(",")]
@@ -273,7 +273,6 @@ async def run_one(backend: str, base_url: str | None, count: int, hashed: str) -
 
 
 async def main() -> int:
-    load_models()
     print(__doc__.split("\n\nRun:")[0], flush=True)
     print(f"\nsizes: {SIZES}; batch of the server's cursor: 1000 rows", flush=True)
     hashed = await PasswordHasher().hash("not-used-for-login")

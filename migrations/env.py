@@ -14,14 +14,13 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
 from sqlmodel.sql.sqltypes import AutoString
 
+import app.models  # noqa: F401  (every table on the metadata)
 from app.db.base import UTCDateTime
-from app.domains import load_models
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("connection") is None:
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
-load_models()
 target_metadata = SQLModel.metadata
 
 

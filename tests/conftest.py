@@ -14,7 +14,6 @@ from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,9 +21,11 @@ from sqlmodel import SQLModel
 
 from app.core.config import Settings
 from app.core.security import PasswordHasher
+from app.core.state import AppState
 from app.main import create_app
 from app.notifications.email import EmailMessage
 from app.users.models import Profile, User
+from tests.support import Running, running
 
 TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-for-hs256!"
 DEFAULT_PASSWORD = "correct horse battery"
@@ -66,14 +67,25 @@ def settings(make_settings: Callable[..., Settings]) -> Settings:
 
 
 @pytest.fixture(scope="session")
-async def app(settings: Settings) -> AsyncIterator[FastAPI]:
-    application = create_app(settings)
-    async with LifespanManager(application, startup_timeout=60):
-        yield application
+async def served(settings: Settings) -> AsyncIterator[Running]:
+    """The suite's app, started once (its lifespan: migrations, engines, ...)."""
+    async with running(create_app(settings)) as served_app:
+        yield served_app
 
 
-async def empty_database(application: FastAPI) -> None:
-    engine = application.state.db.engine
+@pytest.fixture(scope="session")
+def app(served: Running) -> FastAPI:
+    return served.app
+
+
+@pytest.fixture(scope="session")
+def state(served: Running) -> AppState:
+    """What the app owns (`AppState`): its database, hasher, email sender, ..."""
+    return served.state
+
+
+async def empty_database(state: AppState) -> None:
+    engine = state.db.engine
     tables = [t.name for t in reversed(SQLModel.metadata.sorted_tables)]
     async with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
@@ -84,18 +96,16 @@ async def empty_database(application: FastAPI) -> None:
 
 
 @pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-        yield http
-    app.dependency_overrides.clear()
-    await empty_database(app)
+async def client(served: Running) -> AsyncIterator[httpx.AsyncClient]:
+    yield served.client
+    served.app.dependency_overrides.clear()
+    await empty_database(served.state)
 
 
 @pytest.fixture
-async def session(app: FastAPI, client: httpx.AsyncClient) -> AsyncIterator[AsyncSession]:
+async def session(state: AppState, client: httpx.AsyncClient) -> AsyncIterator[AsyncSession]:
     """A session of the test's own, for arranging data and checking what was stored."""
-    async with app.state.db.sessionmaker() as db_session:
+    async with state.db.sessionmaker() as db_session:
         yield db_session
 
 
@@ -106,7 +116,7 @@ async def default_password_hash() -> str:
 
 @pytest.fixture
 async def user_factory(
-    app: FastAPI, client: httpx.AsyncClient, default_password_hash: str
+    state: AppState, client: httpx.AsyncClient, default_password_hash: str
 ) -> UserFactory:
     """Insert a user (with profile) directly; its password is DEFAULT_PASSWORD."""
 
@@ -129,7 +139,7 @@ async def user_factory(
             permissions=permissions or [],
             full_name=full_name,
         )
-        async with app.state.db.sessionmaker() as db_session:
+        async with state.db.sessionmaker() as db_session:
             db_session.add(user)
             await db_session.flush()
             db_session.add(Profile(user_id=user.id))
@@ -140,15 +150,13 @@ async def user_factory(
 
 
 @pytest.fixture
-async def tokens_for(app: FastAPI) -> Callable[[User], Awaitable[dict[str, Any]]]:
+async def tokens_for(state: AppState) -> Callable[[User], Awaitable[dict[str, Any]]]:
     """A fresh login for `user` (as /auth/login would give), without the password check."""
     from app.auth.service import AuthService
 
     async def issue(user: User) -> dict[str, Any]:
-        async with app.state.db.sessionmaker() as db_session:
-            service = AuthService(
-                db_session, app.state.hasher, app.state.token_codec, app.state.settings
-            )
+        async with state.db.sessionmaker() as db_session:
+            service = AuthService(db_session, state.hasher, state.token_codec, state.settings)
             token = await service.start_session(user)
             await db_session.commit()
         return token.model_dump()
@@ -184,8 +192,8 @@ async def superuser_headers(superuser: User, headers_for: HeadersFor) -> dict[st
     return await headers_for(superuser)
 
 
-def is_postgres(application: FastAPI) -> bool:
-    return bool(application.state.db.engine.dialect.name == "postgresql")
+def is_postgres(state: AppState) -> bool:
+    return bool(state.db.engine.dialect.name == "postgresql")
 
 
 # --- accounts helpers ----------------------------------------------------------------------
@@ -203,7 +211,7 @@ async def login(
 
 
 class RecordingEmailSender:
-    """Stands in for `app.state.email_sender`: keeps every message it is asked to send."""
+    """Stands in for `AppState.email_sender`: keeps every message it is asked to send."""
 
     def __init__(self) -> None:
         self.sent: list[EmailMessage] = []
@@ -213,20 +221,20 @@ class RecordingEmailSender:
 
 
 @pytest.fixture
-def outbox(app: FastAPI) -> Iterator[list[EmailMessage]]:
+def outbox(state: AppState) -> Iterator[list[EmailMessage]]:
     """The emails the app hands to its sender during the test (the real sender is restored)."""
-    original = app.state.email_sender
+    original = state.email_sender
     recorder = RecordingEmailSender()
-    app.state.email_sender = recorder
+    state.email_sender = recorder
     try:
         yield recorder.sent
     finally:
-        app.state.email_sender = original
+        state.email_sender = original
 
 
-async def stored_user(application: FastAPI, user_id: uuid.UUID) -> User | None:
+async def stored_user(state: AppState, user_id: uuid.UUID) -> User | None:
     """The user row as the database has it now (read in a session of its own)."""
-    async with application.state.db.sessionmaker() as db_session:
+    async with state.db.sessionmaker() as db_session:
         return await db_session.get(User, user_id)
 
 
@@ -250,13 +258,13 @@ class StatementCounter:
 
 
 @pytest.fixture
-def count_statements(app: FastAPI) -> Iterator[StatementCounter]:
+def count_statements(state: AppState) -> Iterator[StatementCounter]:
     """Counts the statements of the app's primary engine (before_cursor_execute)."""
     from sqlalchemy import event
 
     counter = StatementCounter()
     counter.active = True
-    sync_engine = app.state.db.engine.sync_engine
+    sync_engine = state.db.engine.sync_engine
     event.listen(sync_engine, "before_cursor_execute", counter)
     try:
         yield counter
@@ -265,7 +273,7 @@ def count_statements(app: FastAPI) -> Iterator[StatementCounter]:
 
 
 @pytest.fixture
-async def post_factory(app: FastAPI, client: httpx.AsyncClient) -> Callable[..., Awaitable[Any]]:
+async def post_factory(state: AppState, client: httpx.AsyncClient) -> Callable[..., Awaitable[Any]]:
     """Insert a post directly (published unless told otherwise)."""
     from app.posts.models import Post
 
@@ -273,7 +281,7 @@ async def post_factory(app: FastAPI, client: httpx.AsyncClient) -> Callable[...,
         fields.setdefault("content", f"Content of {title}")
         fields.setdefault("is_published", True)
         post = Post(title=title, author_id=author.id, **fields)
-        async with app.state.db.sessionmaker() as db_session:
+        async with state.db.sessionmaker() as db_session:
             db_session.add(post)
             await db_session.commit()
         return post
@@ -282,12 +290,12 @@ async def post_factory(app: FastAPI, client: httpx.AsyncClient) -> Callable[...,
 
 
 @pytest.fixture
-async def team_factory(app: FastAPI, client: httpx.AsyncClient) -> Callable[..., Awaitable[Any]]:
+async def team_factory(state: AppState, client: httpx.AsyncClient) -> Callable[..., Awaitable[Any]]:
     from app.teams.models import Team
 
     async def create(name: str | None = None, headquarters: str = "Sharp Tower") -> Team:
         team = Team(name=name or f"team_{uuid.uuid4().hex[:10]}", headquarters=headquarters)
-        async with app.state.db.sessionmaker() as db_session:
+        async with state.db.sessionmaker() as db_session:
             db_session.add(team)
             await db_session.commit()
         return team
@@ -296,13 +304,13 @@ async def team_factory(app: FastAPI, client: httpx.AsyncClient) -> Callable[...,
 
 
 @pytest.fixture
-async def hero_factory(app: FastAPI, client: httpx.AsyncClient) -> Callable[..., Awaitable[Any]]:
+async def hero_factory(state: AppState, client: httpx.AsyncClient) -> Callable[..., Awaitable[Any]]:
     from app.heroes.models import Hero
 
     async def create(name: str = "Deadpond", **fields: Any) -> Hero:
         fields.setdefault("secret_name", f"Secret {name}")
         hero = Hero(name=name, **fields)
-        async with app.state.db.sessionmaker() as db_session:
+        async with state.db.sessionmaker() as db_session:
             db_session.add(hero)
             await db_session.commit()
         return hero

@@ -13,12 +13,17 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from redis.asyncio import Redis
+from starlette.types import Receive, Scope, Send
+
+from app.core.state import STATE_KEY, AppState
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-for-hs256!"
@@ -26,6 +31,35 @@ REDIS_SKIP_REASON = (
     "TEST_REDIS_URL is not set: the Redis tests need one (e.g. redis://127.0.0.1:6379/15; "
     ".ci/run sets it and fails under CI=true when Redis is down)"
 )
+
+
+@dataclass
+class Running:
+    """An app whose lifespan has started: a client on it and the state it owns."""
+
+    app: FastAPI
+    client: httpx.AsyncClient
+    state: AppState
+
+
+@asynccontextmanager
+async def running(
+    application: FastAPI, *, raise_app_exceptions: bool = True
+) -> AsyncIterator[Running]:
+    """Run `application`'s lifespan and give a client on it.
+
+    As an ASGI server does, each request's scope gets a copy of the lifespan state.
+    """
+    async with application.router.lifespan_context(application) as lifespan_state:
+        state = dict(lifespan_state or {})
+
+        async def served(scope: Scope, receive: Receive, send: Send) -> None:
+            scope["state"] = state.copy()
+            await application(scope, receive, send)
+
+        transport = httpx.ASGITransport(app=served, raise_app_exceptions=raise_app_exceptions)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            yield Running(application, client, state[STATE_KEY])
 
 
 @pytest.fixture

@@ -6,13 +6,12 @@ import gc
 from collections.abc import Callable
 
 import httpx
-from asgi_lifespan import LifespanManager
-from fastapi import FastAPI
 from sqlalchemy import select
 
 from app.core.config import Settings
 from app.main import create_app
 from app.users.models import User
+from tests.support import running
 
 
 async def test_openapi_declares_the_oauth2_password_flow(client: httpx.AsyncClient) -> None:
@@ -53,21 +52,19 @@ async def test_docs_are_served(client: httpx.AsyncClient) -> None:
 
 async def test_docs_can_be_turned_off(make_settings: Callable[..., Settings]) -> None:
     application = create_app(make_settings(DOCS_ENABLED=False))
-    async with LifespanManager(application):
-        transport = httpx.ASGITransport(app=application)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
-            for path in ("/docs", "/redoc", "/openapi.json"):
-                assert (await http.get(path)).status_code == 404
-            assert (await http.get("/health")).status_code == 200
+    async with running(application) as served:
+        http = served.client
+        for path in ("/docs", "/redoc", "/openapi.json"):
+            assert (await http.get(path)).status_code == 404
+        assert (await http.get("/health")).status_code == 200
 
 
 async def test_cors_allows_only_configured_origins(make_settings: Callable[..., Settings]) -> None:
     application = create_app(make_settings(CORS_ORIGINS=["https://app.example"]))
-    async with LifespanManager(application):
-        transport = httpx.ASGITransport(app=application)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
-            allowed = await http.get("/health", headers={"Origin": "https://app.example"})
-            other = await http.get("/health", headers={"Origin": "https://evil.example"})
+    async with running(application) as served:
+        http = served.client
+        allowed = await http.get("/health", headers={"Origin": "https://app.example"})
+        other = await http.get("/health", headers={"Origin": "https://evil.example"})
     assert allowed.headers["access-control-allow-origin"] == "https://app.example"
     assert "access-control-allow-origin" not in other.headers
 
@@ -78,7 +75,7 @@ async def test_no_cors_headers_without_configured_origins(client: httpx.AsyncCli
 
 
 async def test_lifespan_creates_the_first_superuser_once(
-    app: FastAPI, client: httpx.AsyncClient, make_settings: Callable[..., Settings]
+    state, client: httpx.AsyncClient, make_settings: Callable[..., Settings]
 ) -> None:
     settings = make_settings(
         FIRST_SUPERUSER_EMAIL="Boss@Example.com",
@@ -86,10 +83,9 @@ async def test_lifespan_creates_the_first_superuser_once(
         FIRST_SUPERUSER_USERNAME="boss",
     )
     for _ in range(2):  # a second start finds the user and leaves it alone
-        application = create_app(settings)
-        async with LifespanManager(application):
+        async with running(create_app(settings)):
             pass
-    async with app.state.db.sessionmaker() as session:
+    async with state.db.sessionmaker() as session:
         users = (await session.scalars(select(User).where(User.username == "boss"))).all()
     assert len(users) == 1
     assert users[0].is_superuser
@@ -103,7 +99,6 @@ async def test_lifespan_creates_the_first_superuser_once(
 async def test_lifespan_freezes_what_start_up_built_and_unfreezes_it_at_shutdown(
     make_settings: Callable[..., Settings],
 ) -> None:
-    application = create_app(make_settings(AUTO_MIGRATE=False))
-    async with LifespanManager(application):
+    async with running(create_app(make_settings(AUTO_MIGRATE=False))):
         assert gc.get_freeze_count() > 0
     assert gc.get_freeze_count() == 0

@@ -7,10 +7,10 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import httpx
-from asgi_lifespan import LifespanManager
 
 from app.core.config import Settings
 from app.main import create_app
+from tests.support import running
 
 PREFLIGHT = {
     "Access-Control-Request-Method": "POST",
@@ -21,10 +21,9 @@ PREFLIGHT = {
 @asynccontextmanager
 async def serving(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     application = create_app(settings)
-    async with LifespanManager(application):
-        transport = httpx.ASGITransport(app=application)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
-            yield http
+    async with running(application) as served:
+        http = served.client
+        yield http
 
 
 async def test_production_with_docs_disabled_serves_no_docs_or_schema(

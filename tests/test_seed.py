@@ -6,7 +6,6 @@ import math
 from pathlib import Path
 
 import pytest
-from fastapi import FastAPI
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
@@ -21,24 +20,24 @@ from app.users.models import Profile, User
 from tests.conftest import login
 
 
-async def _count(app: FastAPI, model: type) -> int:
-    async with app.state.db.engine.connect() as conn:
+async def _count(state, model: type) -> int:
+    async with state.db.engine.connect() as conn:
         return int((await conn.execute(select(func.count()).select_from(model))).scalar_one())
 
 
-async def test_seed_inserts_the_requested_numbers_of_rows(app, client) -> None:
-    report = await seed(app.state.db.engine, users=30, posts=100, teams=5, random_seed=1)
+async def test_seed_inserts_the_requested_numbers_of_rows(state, client) -> None:
+    report = await seed(state.db.engine, users=30, posts=100, teams=5, random_seed=1)
 
     assert (report.users, report.posts, report.teams) == (30, 100, 5)
-    assert await _count(app, User) == 30
-    assert await _count(app, Profile) == 30
-    assert await _count(app, Post) == 100
-    assert await _count(app, Team) == 5
-    assert await _count(app, Hero) == report.heroes > 0
+    assert await _count(state, User) == 30
+    assert await _count(state, Profile) == 30
+    assert await _count(state, Post) == 100
+    assert await _count(state, Team) == 5
+    assert await _count(state, Hero) == report.heroes > 0
 
 
-async def test_seed_inserts_many_rows_per_statement(app, client, count_statements) -> None:
-    report = await seed(app.state.db.engine, users=30, posts=100, teams=5, batch_size=25)
+async def test_seed_inserts_many_rows_per_statement(state, client, count_statements) -> None:
+    report = await seed(state.db.engine, users=30, posts=100, teams=5, batch_size=25)
 
     inserts = [s for s in count_statements.statements if s.lstrip().upper().startswith("INSERT")]
     # users and profiles: 2 per batch of 25; posts: 4 batches; teams: 1; heroes (a random
@@ -47,11 +46,11 @@ async def test_seed_inserts_many_rows_per_statement(app, client, count_statement
     assert len(inserts) == 2 * math.ceil(30 / 25) + math.ceil(100 / 25) + 1 + heroes_batches
 
 
-async def test_seed_reports_progress_per_batch(app, client) -> None:
+async def test_seed_reports_progress_per_batch(state, client) -> None:
     progress: dict[str, list[int]] = {}
 
     report = await seed(
-        app.state.db.engine,
+        state.db.engine,
         users=12,
         posts=30,
         teams=3,
@@ -65,19 +64,19 @@ async def test_seed_reports_progress_per_batch(app, client) -> None:
     assert sum(progress["heroes"]) == report.heroes
 
 
-async def test_seeded_users_share_one_password_hash(app, client) -> None:
-    await seed(app.state.db.engine, users=10, posts=0, teams=0)
+async def test_seeded_users_share_one_password_hash(state, client) -> None:
+    await seed(state.db.engine, users=10, posts=0, teams=0)
 
-    async with app.state.db.engine.connect() as conn:
+    async with state.db.engine.connect() as conn:
         hashes = set((await conn.execute(select(User.hashed_password))).scalars())
     assert len(hashes) == 1
     ok, _ = await PasswordHasher().verify_and_update(DEFAULT_PASSWORD, hashes.pop())
     assert ok
 
 
-async def test_a_seeded_user_can_log_in_with_the_demo_password(app, client) -> None:
-    await seed(app.state.db.engine, users=3, posts=0, teams=0)
-    async with app.state.db.engine.connect() as conn:
+async def test_a_seeded_user_can_log_in_with_the_demo_password(state, client) -> None:
+    await seed(state.db.engine, users=3, posts=0, teams=0)
+    async with state.db.engine.connect() as conn:
         # About 3% of seeded users are deactivated (and get 403): take an active one.
         query = select(User.username).where(User.is_active).limit(1)
         username = (await conn.execute(query)).scalar_one()
@@ -87,10 +86,10 @@ async def test_a_seeded_user_can_log_in_with_the_demo_password(app, client) -> N
     assert response.status_code == 200
 
 
-async def test_seeded_data_looks_like_real_content(app, client) -> None:
-    await seed(app.state.db.engine, users=20, posts=200, teams=4, random_seed=7)
+async def test_seeded_data_looks_like_real_content(state, client) -> None:
+    await seed(state.db.engine, users=20, posts=200, teams=4, random_seed=7)
 
-    async with app.state.db.sessionmaker() as session:
+    async with state.db.sessionmaker() as session:
         users = list((await session.scalars(select(User))).all())
         posts = list((await session.scalars(select(Post))).all())
     assert all(len((user.full_name or "").split()) == 2 for user in users)
@@ -101,26 +100,26 @@ async def test_seeded_data_looks_like_real_content(app, client) -> None:
     assert {post.author_id for post in posts} <= {user.id for user in users}
 
 
-async def test_seeding_twice_adds_rows_without_clashes(app, client) -> None:
-    await seed(app.state.db.engine, users=10, posts=5, teams=15, random_seed=3)
-    await seed(app.state.db.engine, users=10, posts=5, teams=15, random_seed=3)
+async def test_seeding_twice_adds_rows_without_clashes(state, client) -> None:
+    await seed(state.db.engine, users=10, posts=5, teams=15, random_seed=3)
+    await seed(state.db.engine, users=10, posts=5, teams=15, random_seed=3)
 
-    assert await _count(app, User) == 20
-    assert await _count(app, Team) == 30
+    assert await _count(state, User) == 20
+    assert await _count(state, Team) == 30
 
 
-async def test_posts_without_new_users_go_to_existing_ones(app, client, user) -> None:
-    report = await seed(app.state.db.engine, users=0, posts=5, teams=0)
+async def test_posts_without_new_users_go_to_existing_ones(state, client, user) -> None:
+    report = await seed(state.db.engine, users=0, posts=5, teams=0)
 
     assert report.posts == 5
-    async with app.state.db.engine.connect() as conn:
+    async with state.db.engine.connect() as conn:
         authors = set((await conn.execute(select(Post.author_id))).scalars())
     assert authors == {user.id}
 
 
-async def test_posts_without_any_user_are_refused(app, client) -> None:
+async def test_posts_without_any_user_are_refused(state, client) -> None:
     with pytest.raises(ValueError, match="posts need authors"):
-        await seed(app.state.db.engine, users=0, posts=5, teams=0)
+        await seed(state.db.engine, users=0, posts=5, teams=0)
 
 
 # --- the command ----------------------------------------------------------------------------

@@ -15,11 +15,9 @@ from functools import cache
 from pydantic_ai import Agent, RunContext
 from pydantic_ai.models import Model, infer_model
 from pydantic_ai.usage import UsageLimits
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.agent.schemas import AgentAnswer, PostDetail, PostHit, TeamRoster, UserActivity
 from app.agent.service import AgentReader
-from app.users.models import User
 
 # A run that keeps calling tools is cut off (and answered with 502) rather than left to loop.
 USAGE_LIMITS = UsageLimits(request_limit=10, tool_calls_limit=25)
@@ -33,13 +31,9 @@ a tool returned, nothing else). Keep answers short and factual."""
 
 @dataclass
 class AgentDeps:
-    """What one run may use: the request's database session and the caller.
+    """What one run may use: `reader`, which makes every read as the caller (with the
+    request's session); tools use nothing else."""
 
-    `reader` makes every read as the caller; tools use nothing else.
-    """
-
-    session: AsyncSession
-    caller: User
     reader: AgentReader
 
 

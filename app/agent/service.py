@@ -164,9 +164,7 @@ class AgentService:
         deadline = asyncio.timeout(time_limit)
         try:
             async with deadline:
-                output = await run_agent(
-                    question, AgentDeps(self.session, self.caller, reader), model
-                )
+                output = await run_agent(question, AgentDeps(reader), model)
         except TimeoutError as exc:
             if not deadline.expired():
                 raise  # not ours: a database time-out, say, which has its own handler

@@ -2,14 +2,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.analytics.dependencies import AnalyticsSessionDep, analytics_lifespan
+from app.analytics.dependencies import AnalyticsSessionDep
 from app.analytics.schemas import AnalyticsSummary
 from app.analytics.service import AnalyticsService
 from app.auth.dependencies import SuperUser
 from app.core.errors import Forbidden, NotAuthenticated, responses
 
-# The router's lifespan is merged into the application's: it disposes of the analytics engine.
-router = APIRouter(prefix="/analytics", tags=["analytics"], lifespan=analytics_lifespan)
+router = APIRouter(prefix="/analytics", tags=["analytics"])
 
 
 @router.get(

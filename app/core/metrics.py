@@ -26,6 +26,9 @@ from starlette.responses import Response
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.core.config import Settings
+from app.core.state import AppState, state_of
+
 METRICS_PATH = "/metrics"
 UNMATCHED = "unmatched"
 RATE_LIMITED_STATUS = 429  # the app answers 429 for rate limits only (`rate_limited`)
@@ -33,14 +36,13 @@ LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0
 
 
 class AppStateCollector(Collector):
-    """Gauges read from the app at scrape time: database pool, WebSocket connections."""
+    """Gauges read from the app's state at scrape time: database pool, WebSocket connections."""
 
-    def __init__(self, app: FastAPI) -> None:
-        self.app = app
+    def __init__(self, state: AppState) -> None:
+        self.state = state
 
     def collect(self) -> Iterator[Metric]:
-        state = self.app.state
-        pool = getattr(getattr(getattr(state, "db", None), "engine", None), "pool", None)
+        pool = self.state.db.engine.pool
         in_use = GaugeMetricFamily(
             "agora_db_pool_connections_in_use", "Database connections checked out of the pool"
         )
@@ -48,18 +50,15 @@ class AppStateCollector(Collector):
             "agora_db_pool_overflow", "Connections open beyond the pool size (max_overflow)"
         )
         size = GaugeMetricFamily("agora_db_pool_size", "Configured size of the database pool")
-        if pool is not None:
-            in_use.add_metric([], _call(pool, "checkedout"))
-            overflow.add_metric([], max(0, _call(pool, "overflow")))
-            size.add_metric([], _call(pool, "size"))
+        in_use.add_metric([], _call(pool, "checkedout"))
+        overflow.add_metric([], max(0, _call(pool, "overflow")))
+        size.add_metric([], _call(pool, "size"))
         yield from (in_use, overflow, size)
 
         sockets = GaugeMetricFamily(
             "agora_websocket_connections", "WebSocket connections open in this process"
         )
-        realtime = getattr(state, "realtime", None)
-        manager = getattr(realtime, "manager", None)
-        sockets.add_metric([], len(manager) if manager is not None else 0)
+        sockets.add_metric([], len(self.state.realtime.manager))
         yield sockets
 
 
@@ -70,9 +69,9 @@ def _call(pool: Any, method: str) -> int:
 
 
 class Metrics:
-    """The app's registry and instruments (`app.state.metrics`)."""
+    """The app's registry and instruments (one per app, kept by its middleware and endpoint)."""
 
-    def __init__(self, app: FastAPI) -> None:
+    def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter(
             "agora_http_requests",
@@ -98,7 +97,6 @@ class Metrics:
             ["method", "route"],
             registry=self.registry,
         )
-        self.registry.register(AppStateCollector(app))
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         self.requests.labels(method, route, str(status)).inc()
@@ -106,8 +104,11 @@ class Metrics:
         if status == RATE_LIMITED_STATUS:
             self.rate_limited.labels(method, route).inc()
 
-    def render(self) -> bytes:
-        return generate_latest(self.registry)
+    def render(self, state: AppState) -> bytes:
+        """The instruments, then the gauges of what the app holds now."""
+        holdings = CollectorRegistry(auto_describe=False)
+        holdings.register(AppStateCollector(state))
+        return generate_latest(self.registry) + generate_latest(holdings)
 
 
 class RouteTemplates:
@@ -182,17 +183,16 @@ class MetricsMiddleware:
             )
 
 
-async def metrics_endpoint(request: Request) -> Response:
-    metrics: Metrics = request.app.state.metrics
-    return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)
-
-
-def install_metrics(app: FastAPI) -> None:
+def install_metrics(app: FastAPI, settings: Settings) -> None:
     """Serve /metrics (outside /api/v1, not in the docs) and count requests, unless
     METRICS_ENABLED=false. Call it where the middleware belongs: outside the rate limiter,
     so that its 429s are counted."""
-    if not app.state.settings.METRICS_ENABLED:
+    if not settings.METRICS_ENABLED:
         return
-    app.state.metrics = metrics = Metrics(app)
+    metrics = Metrics()
+
+    async def metrics_endpoint(request: Request) -> Response:
+        return Response(metrics.render(state_of(request.scope)), media_type=CONTENT_TYPE_LATEST)
+
     app.add_api_route(METRICS_PATH, metrics_endpoint, methods=["GET"], include_in_schema=False)
     app.add_middleware(MetricsMiddleware, fastapi_app=app, metrics=metrics)

@@ -39,6 +39,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.config import Settings, parse_rate
 from app.core.errors import RateLimited, error_response
+from app.core.state import state_of
 from app.core.throttle import ThrottledLog
 
 if TYPE_CHECKING:
@@ -218,7 +219,7 @@ class RedisStore:
 
 
 class RateLimiter:
-    """The app's limits over its store; `app.state.rate_limiter`."""
+    """The app's limits over its store (`AppState.rate_limiter`, built by the lifespan)."""
 
     def __init__(self, settings: Settings, store: RateLimitStore | None = None) -> None:
         self.enabled = settings.RATE_LIMIT_ENABLED
@@ -265,17 +266,20 @@ class RateLimitMiddleware:
     `scope["agora.ratelimit"]` so they reach error responses too.
     """
 
-    def __init__(self, app: ASGIApp, limiter: RateLimiter) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.limiter = limiter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # CORS preflights never get here: the CORS middleware, outside this one, answers them.
-        if scope["type"] != "http" or not self.limiter.enabled or is_exempt(scope["path"]):
+        if scope["type"] != "http" or is_exempt(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        limiter = state_of(scope).rate_limiter
+        if not limiter.enabled:
             await self.app(scope, receive, send)
             return
 
-        decision = await self.limiter.hit_default(client_address(scope))
+        decision = await limiter.hit_default(client_address(scope))
         if decision is None:  # the store failed: serve the request (fail open)
             await self.app(scope, receive, send)
             return
@@ -304,7 +308,7 @@ async def login_rate_limit(request: Request, username: Annotated[str, Form()]) -
     (urlencoded and multipart) and replay it to the app through a wrapped `receive`,
     duplicating the framework's form handling; here the limit sits next to the route it guards.
     """
-    limiter: RateLimiter = request.app.state.rate_limiter
+    limiter = state_of(request.scope).rate_limiter
     if not limiter.enabled:
         return
     decision = await limiter.hit_login(client_address(request.scope), username)

@@ -1,19 +1,32 @@
 """Mounting the domain routers so that a request only walks the routes that could match it.
 
 FastAPI matches a request by trying every route of every included router in turn, with some
-bookkeeping per candidate (about 1.5 us each here): a request for `/api/v1/users/me` tried all
-the routes of the nine domains before `users`. A domain router's routes all start with its
-full prefix (`/api/v1` + `/users`), so `PrefixGate` answers "no match" for any other path with
-one `startswith`, and only the domain the path names is walked. Nothing else changes: the same
-routes, paths, OpenAPI operations, dependencies and 404/405/redirect behaviour.
+bookkeeping per candidate (measured in bench/results/NOTES.md). A domain router's routes all
+start with its full prefix (`/api/v1` + `/users`), so `PrefixGate` answers "no match" for any
+other path with one `startswith`, and only the domain the path names is walked. Nothing else
+changes: the same routes, paths, OpenAPI operations, dependencies and 404/405/redirect
+behaviour.
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
-from starlette._utils import get_route_path
 from starlette.routing import Match
 from starlette.types import Scope
+
+
+def route_path(scope: Scope) -> str:
+    """The path the routes match against: the request path without the app's `root_path`
+    (Starlette's rule, written here rather than imported from its private `_utils`)."""
+    path: str = scope["path"]
+    root_path: str = scope.get("root_path", "")
+    if (
+        root_path
+        and path.startswith(root_path)
+        and path[len(root_path) : len(root_path) + 1] == "/"
+    ):
+        return path[len(root_path) :]
+    return path
 
 
 class PrefixGate(APIRouter):
@@ -25,7 +38,7 @@ class PrefixGate(APIRouter):
         self.include_router(router, prefix=prefix)
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        if not get_route_path(scope).startswith(self.full_prefix):
+        if not route_path(scope).startswith(self.full_prefix):
             return Match.NONE, {}
         return super().matches(scope)
 

@@ -93,10 +93,3 @@ class DrainOnSignal:
             logger.exception("drain failed; shutting down anyway")
         finally:
             previous(sig, None)
-
-
-async def close_websockets(app: Any) -> None:
-    """The app's drain: close every WebSocket of this process with 1001 (going away)."""
-    realtime = getattr(app.state, "realtime", None)
-    if realtime is not None:
-        await realtime.manager.close_all()

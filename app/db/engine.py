@@ -16,15 +16,12 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from app.core.config import Settings
+from app.db.errors import translate_driver_errors
 from app.db.pool import FairAsyncQueuePool
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 # A pooled PostgreSQL connection idle for longer than this is pinged before it is used again.
 PING_AFTER_IDLE_SECONDS = 10.0
-
-
-def is_sqlite(url: str | URL) -> bool:
-    return make_url(url).get_backend_name() == "sqlite"
 
 
 def _sqlite_path(url: URL) -> Path | None:
@@ -44,6 +41,7 @@ def create_engine(url: str, settings: Settings, *, read_only: bool = False) -> A
             path.parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
         engine = create_async_engine(sa_url, **kwargs)
+        translate_driver_errors(engine)
         _configure_sqlite(engine, read_only=read_only)
         return engine
 
@@ -59,6 +57,7 @@ def create_engine(url: str, settings: Settings, *, read_only: bool = False) -> A
         connect_args={"timeout": settings.DB_CONNECT_TIMEOUT, "server_settings": server_settings},
     )
     engine = create_async_engine(sa_url, **kwargs)
+    translate_driver_errors(engine)
     _check_on_checkout(engine)
     return engine
 

@@ -4,12 +4,17 @@ SQLAlchemy's async queue pool lets a newcomer take a connection that was just re
 when other requests are already waiting for one (`AsyncAdaptedQueue.get` takes an available
 item without awaiting, and `asyncio.Queue` wakes a waiter but does not hand it the item). The
 woken waiter finds the queue empty again and goes back to the end of the line, so under load
-some requests wait many times longer than the rest: at 32 connections on a pool of 10 the
-p99 was 4-8 times the median (bench/results/NOTES.md).
+some requests wait many times longer than the rest (the p99 tail; bench/results/NOTES.md has
+the figures and a minimal reproduction written as an upstream report).
 
 `FairQueue` hands a returned connection straight to the longest waiter; a newcomer only takes
 one from the queue when nobody waits. Everything else (size, overflow, timeout giving
 `sqlalchemy.exc.TimeoutError`, LIFO order of idle connections) is the stock pool's.
+
+It is written against SQLAlchemy's internals (`QueueCommon`, the pool's `_queue_class` hook,
+`await_`), so it names the minor version it was written for: tests/db/test_fair_pool.py fails
+on any other, and an upgrade re-checks this file first (or drops it, once the stock queue is
+fair).
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ from typing import TypeVar
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 from sqlalchemy.util.concurrency import await_
 from sqlalchemy.util.queue import Empty, Full, QueueCommon
+
+WRITTEN_FOR_SQLALCHEMY = "2.1"
 
 _T = TypeVar("_T")
 

@@ -5,19 +5,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.engine import Database
+from app.core.state import StateDep
 
 
-def get_database(request: Request) -> Database:
-    database: Database = request.app.state.db
-    return database
-
-
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with get_database(request).sessionmaker() as session:
+async def get_session(state: StateDep) -> AsyncIterator[AsyncSession]:
+    async with state.db.sessionmaker() as session:
         try:
             yield session
             await session.commit()

@@ -6,16 +6,18 @@ import asyncio
 import logging
 from typing import Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import text
+
+from app.core.state import AppState, StateDep
 
 logger = logging.getLogger("app.health")
 
 CHECK_TIMEOUT_SECONDS = 3.0
 
-public_router = APIRouter(tags=["service"])
+router = APIRouter(tags=["service"])
 
 CheckResult = Literal["ok", "error", "disabled"]
 
@@ -34,21 +36,21 @@ class Readiness(BaseModel):
     detail: str | None = None
 
 
-@public_router.get("/", response_model=Welcome)
+@router.get("/", response_model=Welcome)
 async def root() -> Welcome:
     return Welcome(message="Welcome to the API")
 
 
-@public_router.get("/health", response_model=Liveness)
+@router.get("/health", response_model=Liveness)
 async def health() -> Liveness:
     """Liveness: the process answers. Touches nothing else."""
     return Liveness(status="ok")
 
 
-async def _check_database(request: Request) -> CheckResult:
+async def _check_database(state: AppState) -> CheckResult:
     try:
         async with asyncio.timeout(CHECK_TIMEOUT_SECONDS):
-            async with request.app.state.db.engine.connect() as conn:
+            async with state.db.engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))
         return "ok"
     except Exception as exc:
@@ -56,8 +58,8 @@ async def _check_database(request: Request) -> CheckResult:
         return "error"
 
 
-async def _check_redis(request: Request) -> CheckResult:
-    redis = getattr(request.app.state, "redis", None)
+async def _check_redis(state: AppState) -> CheckResult:
+    redis = state.redis
     if redis is None:
         return "disabled"
     try:
@@ -69,15 +71,15 @@ async def _check_redis(request: Request) -> CheckResult:
         return "error"
 
 
-@public_router.get(
+@router.get(
     "/health/ready",
     response_model=Readiness,
     response_model_exclude_none=True,
     responses={503: {"model": Readiness, "description": "A dependency is down"}},
 )
-async def ready(request: Request) -> Any:
+async def ready(state: StateDep) -> Any:
     """Readiness: the database and (if configured) Redis answer."""
-    database, redis = await asyncio.gather(_check_database(request), _check_redis(request))
+    database, redis = await asyncio.gather(_check_database(state), _check_redis(state))
     checks: dict[str, CheckResult] = {"database": database, "redis": redis}
     failing = [name for name, result in checks.items() if result == "error"]
     if failing:

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import BackgroundTasks, Depends, Request
+from fastapi import BackgroundTasks, Depends
 
+from app.core.state import StateDep
 from app.notifications.email import EmailMessage, EmailSender, deliver
 from app.notifications.queue import EmailQueue, dispatch
 
@@ -26,9 +27,8 @@ class Mailer:
             self._background.add_task(deliver, self._sender, message)
 
 
-async def get_mailer(request: Request, background: BackgroundTasks) -> Mailer:
-    state = request.app.state
-    return Mailer(state.email_sender, background, getattr(state, "email_queue", None))
+async def get_mailer(state: StateDep, background: BackgroundTasks) -> Mailer:
+    return Mailer(state.email_sender, background, state.email_queue)
 
 
 MailerDep = Annotated[Mailer, Depends(get_mailer)]

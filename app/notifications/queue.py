@@ -45,7 +45,7 @@ def redis_queue(url: str, socket_timeout: float | None = None) -> Queue:
 
 
 class EmailQueue:
-    """The API's side: `app.state.email_queue` when REDIS_URL is set."""
+    """The API's side (`AppState.email_queue`) when REDIS_URL is set."""
 
     def __init__(
         self,
@@ -61,9 +61,6 @@ class EmailQueue:
         self.retry_delay = retry_delay
         self.max_retry_delay = max_retry_delay
         self.timeout = timeout
-
-    async def connect(self) -> None:
-        await self.queue.connect()
 
     async def disconnect(self) -> None:
         # saq unsubscribes on the way out, which fails when Redis is down: never let that

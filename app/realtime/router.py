@@ -6,10 +6,10 @@ import re
 
 from fastapi import APIRouter, WebSocket
 
+from app.core.state import state_of
 from app.realtime.manager import MESSAGE_TOO_BIG, POLICY_VIOLATION
-from app.realtime.service import Realtime
 
-public_router = APIRouter(tags=["realtime"])
+router = APIRouter(tags=["realtime"])
 
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MAX_MESSAGE_BYTES = 65536
@@ -25,14 +25,14 @@ def too_big(text: str) -> bool:
     return len(text.encode("utf-8", "surrogatepass")) > MAX_MESSAGE_BYTES
 
 
-@public_router.websocket("/ws/{client_id}")
+@router.websocket("/ws/{client_id}")
 async def broadcast_socket(websocket: WebSocket, client_id: str) -> None:
     await websocket.accept()
     if not CLIENT_ID.fullmatch(client_id):
         await websocket.close(POLICY_VIOLATION, "client_id: 1 to 64 of A-Z a-z 0-9 _ -")
         return
 
-    realtime: Realtime = websocket.app.state.realtime
+    realtime = state_of(websocket.scope).realtime
     connection = realtime.manager.connect(websocket, client_id)
     try:
         while True:

@@ -7,7 +7,7 @@ from app.realtime.manager import ConnectionManager
 
 
 class Realtime:
-    """`app.state.realtime`: broadcast through the broker, fan out locally through the manager."""
+    """`AppState.realtime`: broadcast through the broker, fan out locally through the manager."""
 
     def __init__(self, manager: ConnectionManager | None = None, broker: Broker | None = None):
         self.manager = manager or ConnectionManager()

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Header, Query, Request, status
+from fastapi import APIRouter, Body, Header, Query, status
 from starlette.responses import StreamingResponse
 
 from app.auth.dependencies import CurrentUser, SuperUser
@@ -16,7 +16,8 @@ from app.core.errors import (
     responses,
 )
 from app.core.pagination import Page, PageDep
-from app.db.session import SessionDep, get_database
+from app.core.state import StateDep
+from app.db.session import SessionDep
 from app.notifications.dependencies import MailerDep
 from app.notifications.email import notification_email
 from app.posts.dependencies import PostServiceDep
@@ -122,11 +123,11 @@ async def create_users_in_bulk(
     responses={**STREAM_OPENAPI, **responses(Forbidden)},
 )
 async def stream_users(
-    _: SuperUser, request: Request, accept: Annotated[str | None, Header()] = None
+    _: SuperUser, state: StateDep, accept: Annotated[str | None, Header()] = None
 ) -> StreamingResponse:
     """Every user, streamed from a server-side cursor: a JSON array, or NDJSON (one User a
     line) with `Accept: application/x-ndjson`. Memory stays flat whatever the table size."""
-    return stream_users_response(get_database(request).sessionmaker, accept)
+    return stream_users_response(state.db.sessionmaker, accept)
 
 
 @router.get("/{user_id}", response_model=UserRead, responses=responses(NotFound))

@@ -5,14 +5,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from asgi_lifespan import LifespanManager
 from sqlalchemy import event, func, select, text
 from sqlalchemy import exc as sa_exc
 
-from app.analytics.dependencies import get_analytics_engine
 from app.main import create_app
 from app.teams.models import Team
 from app.users.models import User
+from tests.support import running
 
 URL = "/api/v1/analytics/summary"
 
@@ -81,12 +80,11 @@ async def test_requires_a_signed_in_caller(client) -> None:
 
 
 async def test_reads_through_the_analytics_engine_with_aggregates_only(
-    app, client, user, post_factory, superuser_headers
+    state, client, user, post_factory, superuser_headers
 ) -> None:
     for i in range(5):
         await post_factory(user, f"post {i}")
-    await client.get(URL, headers=superuser_headers)  # creates the engine
-    engine = app.state.analytics_engine
+    engine = state.analytics_engine
     statements: list[str] = []
 
     def record(_conn, _cursor, statement, *_args) -> None:
@@ -104,8 +102,8 @@ async def test_reads_through_the_analytics_engine_with_aggregates_only(
     assert any("group by" in s.lower() for s in selects)
 
 
-async def test_a_write_through_the_analytics_engine_is_refused(app, client, session) -> None:
-    engine = get_analytics_engine(client_connection(app))
+async def test_a_write_through_the_analytics_engine_is_refused(state, client, session) -> None:
+    engine = state.analytics_engine
     now = datetime.now(UTC)
     team = Team(name="Sneaky", headquarters="Nowhere")
     with pytest.raises(sa_exc.DBAPIError):
@@ -120,9 +118,9 @@ async def test_a_write_through_the_analytics_engine_is_refused(app, client, sess
 
 
 async def test_a_raw_update_through_the_analytics_engine_is_refused(
-    app, client, user, session
+    state, client, user, session
 ) -> None:
-    engine = get_analytics_engine(client_connection(app))
+    engine = state.analytics_engine
     with pytest.raises(sa_exc.DBAPIError):
         async with engine.begin() as conn:
             await conn.execute(text("UPDATE users SET full_name = 'pwned'"))
@@ -134,23 +132,15 @@ async def test_a_raw_update_through_the_analytics_engine_is_refused(
 async def test_engine_follows_the_analytics_database_url_and_is_disposed_at_shutdown(
     make_settings, database_url: str
 ) -> None:
-    application = create_app(make_settings(ANALYTICS_DATABASE_URL=database_url))
-    async with LifespanManager(application):
-        engine = get_analytics_engine(client_connection(application))
+    closed: list[object] = []
+    async with running(create_app(make_settings(ANALYTICS_DATABASE_URL=database_url))) as served:
+        engine = served.state.analytics_engine
         assert engine.url.render_as_string(hide_password=False) == database_url
-        assert get_analytics_engine(client_connection(application)) is engine  # created once
+        event.listen(engine.sync_engine, "close", lambda *_: closed.append(_))
         async with engine.connect() as conn:
             assert (await conn.execute(select(1))).scalar_one() == 1
-    assert application.state.analytics_engine is None
-
-
-def client_connection(application):
-    """The smallest thing the dependency reads: something with `.app`."""
-
-    class Conn:
-        app = application
-
-    return Conn()
+        assert closed == []  # back in the pool, open
+    assert len(closed) == 1  # the shutdown closed it
 
 
 def test_days_helper_is_oldest_first() -> None:

@@ -8,8 +8,6 @@ import bcrypt
 import httpx
 import jwt
 import pytest
-from asgi_lifespan import LifespanManager
-from fastapi import FastAPI
 from sqlalchemy import update
 from sqlmodel import col
 
@@ -17,6 +15,7 @@ from app.core.config import Settings
 from app.main import create_app
 from app.users.models import User
 from tests.conftest import DEFAULT_PASSWORD, UserFactory, bearer, login, stored_user
+from tests.support import running
 
 LOGIN = "/api/v1/auth/login"
 
@@ -186,10 +185,10 @@ async def test_login_with_a_nul_character_gives_401_invalid_credentials(
 
 
 async def test_login_with_an_old_bcrypt_hash_works_and_rehashes_with_argon2(
-    client: httpx.AsyncClient, app: FastAPI, user: User
+    client: httpx.AsyncClient, state, user: User
 ) -> None:
     old_hash = bcrypt.hashpw(DEFAULT_PASSWORD.encode(), bcrypt.gensalt(4)).decode()
-    async with app.state.db.sessionmaker() as db_session:
+    async with state.db.sessionmaker() as db_session:
         await db_session.execute(
             update(User).where(col(User.id) == user.id).values(hashed_password=old_hash)
         )
@@ -198,7 +197,7 @@ async def test_login_with_an_old_bcrypt_hash_works_and_rehashes_with_argon2(
     response = await login(client, "alice")
 
     assert response.status_code == 200
-    stored = await stored_user(app, user.id)
+    stored = await stored_user(state, user.id)
     assert stored is not None
     assert stored.hashed_password.startswith("$argon2")
     assert (await login(client, "alice")).status_code == 200
@@ -219,14 +218,8 @@ async def test_login_token_lifetimes_follow_the_settings(
     client: httpx.AsyncClient, user: User, make_settings: Callable[..., Settings]
 ) -> None:
     settings = make_settings(ACCESS_TOKEN_EXPIRE_MINUTES=0.5, REFRESH_TOKEN_EXPIRE_DAYS=1)
-    other_app = create_app(settings)
-    async with (
-        LifespanManager(other_app, startup_timeout=60),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=other_app), base_url="http://test"
-        ) as other_client,
-    ):
-        tokens = (await login(other_client, "alice")).json()
+    async with running(create_app(settings)) as other:
+        tokens = (await login(other.client, "alice")).json()
 
     assert tokens["expires_in"] == 30
     refresh = jwt.decode(tokens["refresh_token"], options={"verify_signature": False})

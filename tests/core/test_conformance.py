@@ -8,7 +8,7 @@ import httpx
 import pytest
 from sqlalchemy import exc as sa_exc
 
-from app.core.errors import is_database_unavailable
+from app.db.errors import is_database_unavailable
 from app.users.models import User
 
 

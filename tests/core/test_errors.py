@@ -6,23 +6,28 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter
 
+from app.core.config import Settings
 from app.core.errors import NotFound
 from app.db.session import SessionDep
+from app.main import create_app
 from app.users.models import User
+from tests.support import running
 
 
-@pytest.fixture
-async def broken_client(
-    app: FastAPI, client: httpx.AsyncClient
-) -> AsyncIterator[httpx.AsyncClient]:
-    """The test app with a few routes that fail on purpose."""
+@pytest.fixture(scope="module")
+async def broken_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """An app of this module's own with a few routes that fail on purpose."""
     router = APIRouter()
 
     @router.get("/_test/boom")
     async def boom() -> None:
         raise RuntimeError("secret internals: SELECT * FROM users")
+
+    @router.get("/_test/timeout")
+    async def timeout() -> None:
+        raise TimeoutError("an upstream that is not the database")
 
     @router.get("/_test/not-found")
     async def not_found() -> None:
@@ -35,13 +40,10 @@ async def broken_client(
             session.add(User(username=name, email="same@example.com", hashed_password="x"))
             await session.flush()
 
-    app.include_router(router)
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-        yield http
-    app.router.routes[:] = [
-        r for r in app.router.routes if not getattr(r, "path", "").startswith("/_test/")
-    ]
+    application = create_app(settings)
+    application.include_router(router)
+    async with running(application, raise_app_exceptions=False) as served:
+        yield served.client
 
 
 async def test_domain_error_renders_detail_and_code(broken_client: httpx.AsyncClient) -> None:
@@ -63,6 +65,14 @@ async def test_unexpected_error_is_a_500_without_internals(
     assert logged
     assert logged[0].exc_info is not None
     assert logged[0].request_id == "trace-me-42"  # type: ignore[attr-defined]
+
+
+async def test_a_timeout_that_is_not_the_database_is_a_500_not_a_503(
+    broken_client: httpx.AsyncClient,
+) -> None:
+    response = await broken_client.get("/_test/timeout")
+    assert response.status_code == 500
+    assert response.json() == {"detail": "Internal server error", "code": "internal_error"}
 
 
 async def test_integrity_error_is_a_409_conflict(broken_client: httpx.AsyncClient) -> None:

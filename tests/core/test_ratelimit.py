@@ -8,12 +8,11 @@ from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 
 from app.core.config import Settings
 from app.core.ratelimit import MemoryStore, Rate, gcra
 from app.main import create_app
-from tests.support import free_port, redis_url  # noqa: F401
+from tests.support import free_port, redis_url, running  # noqa: F401
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -130,10 +129,8 @@ def limited_app_factory(
 @pytest.fixture
 async def limited(limited_app_factory: Callable[..., Any]) -> AsyncIterator[httpx.AsyncClient]:
     application = limited_app_factory()
-    async with LifespanManager(application, startup_timeout=60):
-        transport = httpx.ASGITransport(app=application)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-            yield http
+    async with running(application) as served:
+        yield served.client
 
 
 def assert_integer_headers(response: httpx.Response) -> None:
@@ -177,14 +174,13 @@ async def test_forwarded_for_from_an_untrusted_peer_is_ignored(
     limited_app_factory: Callable[..., Any],
 ) -> None:
     application = limited_app_factory(FORWARDED_ALLOW_IPS="10.1.2.3")
-    async with LifespanManager(application, startup_timeout=60):
-        transport = httpx.ASGITransport(app=application)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-            for i in range(20):
-                response = await http.get("/", headers={"X-Forwarded-For": f"198.51.100.{i}"})
-                assert response.status_code == 200
-            spoofed = await http.get("/", headers={"X-Forwarded-For": "198.51.100.200"})
-            assert spoofed.status_code == 429
+    async with running(application) as served:
+        http = served.client
+        for i in range(20):
+            response = await http.get("/", headers={"X-Forwarded-For": f"198.51.100.{i}"})
+            assert response.status_code == 200
+        spoofed = await http.get("/", headers={"X-Forwarded-For": "198.51.100.200"})
+        assert spoofed.status_code == 429
 
 
 async def test_exempt_paths_are_never_limited(limited: httpx.AsyncClient) -> None:
@@ -241,13 +237,12 @@ async def test_disabled_means_no_limit_and_no_headers(
     make_settings: Callable[..., Settings],
 ) -> None:
     application = create_app(make_settings(RATE_LIMIT_ENABLED=False, RATE_LIMIT_DEFAULT="1/hour"))
-    async with LifespanManager(application, startup_timeout=60):
-        transport = httpx.ASGITransport(app=application)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-            for _ in range(3):
-                response = await http.get("/")
-                assert response.status_code == 200
-                assert "RateLimit-Limit" not in response.headers
+    async with running(application) as served:
+        http = served.client
+        for _ in range(3):
+            response = await http.get("/")
+            assert response.status_code == 200
+            assert "RateLimit-Limit" not in response.headers
 
 
 # --- Redis down: fail open, log once, readiness says so ---------------------------------------
@@ -260,20 +255,19 @@ async def test_redis_down_fails_open_and_logs_once(
     application = create_app(
         make_settings(RATE_LIMIT_ENABLED=True, RATE_LIMIT_DEFAULT="2/minute", REDIS_URL=dead)
     )
-    async with LifespanManager(application, startup_timeout=60):
+    async with running(application) as served:
         # Don't let the back-off hide the repeated failures: every request tries Redis.
-        application.state.rate_limiter.store._backoff = 0.0
-        transport = httpx.ASGITransport(app=application)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-            caplog.clear()
-            with caplog.at_level(logging.WARNING, logger="app.ratelimit"):
-                for _ in range(10):
-                    response = await http.get("/")
-                    assert response.status_code == 200
-            failures = [r for r in caplog.records if "fail open" in r.getMessage()]
-            assert len(failures) == 1
+        served.state.rate_limiter.store._backoff = 0.0  # type: ignore[attr-defined]
+        http = served.client
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="app.ratelimit"):
+            for _ in range(10):
+                response = await http.get("/")
+                assert response.status_code == 200
+        failures = [r for r in caplog.records if "fail open" in r.getMessage()]
+        assert len(failures) == 1
 
-            ready = await http.get("/health/ready")
-            assert ready.status_code == 503
-            assert ready.json()["checks"]["redis"] == "error"
-            assert ready.json()["checks"]["database"] == "ok"
+        ready = await http.get("/health/ready")
+        assert ready.status_code == 503
+        assert ready.json()["checks"]["redis"] == "error"
+        assert ready.json()["checks"]["database"] == "ok"

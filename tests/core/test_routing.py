@@ -59,7 +59,7 @@ async def test_an_unknown_path_under_a_gated_prefix_is_404(client: httpx.AsyncCl
     response = await client.get("/api/v1/posts-archive")
 
     assert response.status_code == 404
-    assert response.json() == {"detail": "Not Found"}
+    assert response.json() == {"detail": "Not Found", "code": "not_found"}
 
 
 def test_every_route_keeps_its_full_path_in_the_schema(app: FastAPI) -> None:
@@ -68,3 +68,26 @@ def test_every_route_keeps_its_full_path_in_the_schema(app: FastAPI) -> None:
     assert "/api/v1/posts/{post_id}" in paths
     assert "/api/v1/users/me" in paths
     assert "/health" in paths
+
+
+@pytest.mark.parametrize(
+    ("path", "root_path"),
+    [
+        ("/api/v1/users/me", ""),
+        ("/prefix/api/v1/users/me", "/prefix"),
+        ("/prefix", "/prefix"),
+        ("/prefixed/api/v1/users", "/prefix"),
+        ("/other/api/v1/users", "/prefix"),
+    ],
+)
+def test_route_path_agrees_with_starlettes_own_rule(path: str, root_path: str) -> None:
+    """`route_path` restates a private Starlette helper: this fails loudly if Starlette's
+    rule changes (then update `app/core/routing.py` to match)."""
+    from starlette._utils import get_route_path
+
+    from app.core.routing import route_path
+
+    scope = {"type": "http", "path": path, "root_path": root_path}
+    expected = get_route_path(scope)
+    # Where Starlette gives "" (the path is the root itself) no route prefix matches either.
+    assert route_path(scope) == expected or (expected == "" and route_path(scope) == path)

@@ -10,7 +10,6 @@ import bcrypt
 import httpx
 import jwt
 import pytest
-from fastapi import FastAPI
 from sqlalchemy import select
 
 from app.core.errors import InvalidToken
@@ -53,10 +52,10 @@ async def test_bcrypt_hash_verifies_and_is_upgraded_to_argon2() -> None:
 
 
 async def test_login_with_an_old_bcrypt_hash_rehashes_it(
-    app: FastAPI, client: httpx.AsyncClient, user_factory: UserFactory
+    state, client: httpx.AsyncClient, user_factory: UserFactory
 ) -> None:
     legacy = await user_factory("legacy")
-    async with app.state.db.sessionmaker() as session:
+    async with state.db.sessionmaker() as session:
         stored = await session.get(User, legacy.id)
         assert stored is not None
         stored.hashed_password = bcrypt.hashpw(b"legacy-pass", bcrypt.gensalt(4)).decode()
@@ -65,7 +64,7 @@ async def test_login_with_an_old_bcrypt_hash_rehashes_it(
         "/api/v1/auth/login", data={"username": "legacy", "password": "legacy-pass"}
     )
     assert response.status_code == 200
-    async with app.state.db.sessionmaker() as session:
+    async with state.db.sessionmaker() as session:
         hashed = (
             await session.scalars(select(User.hashed_password).where(User.id == legacy.id))
         ).one()

@@ -97,3 +97,21 @@ async def test_a_full_queue_refuses_another_connection() -> None:
 
     with pytest.raises(Full):
         queue.put_nowait("b")
+
+
+def test_the_fair_pool_is_used_only_with_the_sqlalchemy_it_was_written_for() -> None:
+    """app/db/pool.py leans on SQLAlchemy internals: an upgrade must re-check it first."""
+    import sqlalchemy
+    from sqlalchemy.pool import AsyncAdaptedQueuePool
+    from sqlalchemy.util.queue import AsyncAdaptedQueue, QueueCommon
+
+    from app.db.pool import WRITTEN_FOR_SQLALCHEMY
+
+    minor = ".".join(sqlalchemy.__version__.split(".")[:2])
+    assert minor == WRITTEN_FOR_SQLALCHEMY, (
+        f"SQLAlchemy {sqlalchemy.__version__}: re-check app/db/pool.py against its "
+        "QueueCommon/AsyncAdaptedQueue/_queue_class, then update WRITTEN_FOR_SQLALCHEMY"
+    )
+    assert AsyncAdaptedQueuePool._queue_class is AsyncAdaptedQueue
+    assert issubclass(AsyncAdaptedQueue, QueueCommon)
+    assert FairAsyncQueuePool._queue_class is FairQueue

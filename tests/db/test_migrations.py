@@ -12,7 +12,6 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from fastapi import FastAPI
 from sqlalchemy import Column, Connection, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -31,13 +30,13 @@ def _diff(connection: Connection) -> list[Any]:
 
 
 @pytest.mark.filterwarnings("ignore:.*expression-based index")
-async def test_models_and_migrations_agree(app: FastAPI) -> None:
-    async with app.state.db.engine.connect() as conn:
+async def test_models_and_migrations_agree(state) -> None:
+    async with state.db.engine.connect() as conn:
         diff = await conn.run_sync(_diff)
     assert diff == []
 
 
-async def test_expression_indexes_exist(app: FastAPI) -> None:
+async def test_expression_indexes_exist(state) -> None:
     """Alembic cannot compare expression indexes (lower(name)...): check them by name."""
     expected = {
         index.name
@@ -48,10 +47,10 @@ async def test_expression_indexes_exist(app: FastAPI) -> None:
     assert "uq_users_username_lower" in expected
     query = (
         "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()"
-        if app.state.db.engine.dialect.name == "postgresql"
+        if state.db.engine.dialect.name == "postgresql"
         else "SELECT name FROM sqlite_master WHERE type = 'index'"
     )
-    async with app.state.db.engine.connect() as conn:
+    async with state.db.engine.connect() as conn:
         present = set((await conn.execute(text(query))).scalars())
     assert expected <= present
 

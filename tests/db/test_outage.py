@@ -8,20 +8,18 @@ from collections.abc import AsyncIterator, Callable
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
 from app.core.config import Settings
 from app.main import create_app
+from tests.support import running
 
 
 @contextlib.asynccontextmanager
-async def running(application: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with LifespanManager(application):
-        transport = httpx.ASGITransport(app=application)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-            yield http
+async def client_of(application: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with running(application) as served:
+        yield served.client
 
 
 async def test_starts_without_a_database_and_answers_503(
@@ -32,7 +30,7 @@ async def test_starts_without_a_database_and_answers_503(
         AUTO_MIGRATE=False,
         DB_CONNECT_TIMEOUT=2,
     )
-    async with running(create_app(settings)) as http:
+    async with client_of(create_app(settings)) as http:
         assert (await http.get("/health")).status_code == 200
 
         ready = await http.get("/health/ready")
@@ -99,7 +97,7 @@ async def test_service_recovers_after_a_database_outage(
     await proxy.start()
     proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
     settings = make_settings(DATABASE_URL=proxied, AUTO_MIGRATE=False, DB_CONNECT_TIMEOUT=2)
-    async with running(create_app(settings)) as http:
+    async with client_of(create_app(settings)) as http:
         body = {"username": "nobody", "password": "whatever1"}
         assert (await http.post("/api/v1/auth/login", data=body)).status_code == 401
 

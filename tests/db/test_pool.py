@@ -13,14 +13,15 @@ from collections.abc import AsyncIterator, Callable
 import asyncpg
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from app.core.config import Settings
+from app.core.state import AppState
 from app.db import engine as engine_module
 from app.main import create_app
+from tests.support import running
 
 LOGIN = {"username": "nobody", "password": "whatever1"}
 
@@ -36,17 +37,14 @@ def postgres_url(database_url: str, app: FastAPI) -> str:
 @contextlib.asynccontextmanager
 async def one_connection_app(
     make_settings: Callable[..., Settings],
-) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+) -> AsyncIterator[tuple[AppState, httpx.AsyncClient]]:
     settings = make_settings(AUTO_MIGRATE=False, DB_POOL_SIZE=1, DB_MAX_OVERFLOW=0)
-    application = create_app(settings)
-    async with LifespanManager(application):
-        transport = httpx.ASGITransport(app=application)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-            yield application, http
+    async with running(create_app(settings)) as served:
+        yield served.state, served.client
 
 
-async def backend_pid(application: FastAPI) -> int:
-    async with application.state.db.engine.connect() as connection:
+async def backend_pid(state: AppState) -> int:
+    async with state.db.engine.connect() as connection:
         pid = await connection.scalar(text("SELECT pg_backend_pid()"))
     assert isinstance(pid, int)
     return pid
@@ -72,12 +70,12 @@ def silently_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
 async def test_a_connection_closed_by_the_server_is_replaced_before_use(
     postgres_url: str, make_settings: Callable[..., Settings]
 ) -> None:
-    async with one_connection_app(make_settings) as (application, http):
-        pid = await backend_pid(application)
+    async with one_connection_app(make_settings) as (state, http):
+        pid = await backend_pid(state)
         await terminate(postgres_url, pid)
 
         assert (await http.post("/api/v1/auth/login", data=LOGIN)).status_code == 401
-        assert await backend_pid(application) != pid
+        assert await backend_pid(state) != pid
 
 
 async def test_an_idle_connection_is_pinged_before_use(
@@ -86,8 +84,8 @@ async def test_an_idle_connection_is_pinged_before_use(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(engine_module, "PING_AFTER_IDLE_SECONDS", 0.0)
-    async with one_connection_app(make_settings) as (application, http):
-        pid = await backend_pid(application)
+    async with one_connection_app(make_settings) as (state, http):
+        pid = await backend_pid(state)
         silently_dropped(monkeypatch)
         await terminate(postgres_url, pid)
 
@@ -100,8 +98,8 @@ async def test_a_connection_in_steady_use_is_not_pinged_and_a_silent_drop_costs_
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(engine_module, "PING_AFTER_IDLE_SECONDS", 3600.0)
-    async with one_connection_app(make_settings) as (application, http):
-        pid = await backend_pid(application)
+    async with one_connection_app(make_settings) as (state, http):
+        pid = await backend_pid(state)
         silently_dropped(monkeypatch)
         await terminate(postgres_url, pid)
 

@@ -8,14 +8,13 @@ from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
 from app.core.config import Settings
 from app.main import create_app
 from tests.conftest import HeadersFor, UserFactory
 from tests.notifications.smtp import SmtpServer
-from tests.support import free_port
+from tests.support import free_port, running
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -53,10 +52,9 @@ async def smtp_client(
     smtp_app_factory: Callable[[int], FastAPI], smtp_server: SmtpServer
 ) -> AsyncIterator[httpx.AsyncClient]:
     application = smtp_app_factory(smtp_server.port)
-    async with LifespanManager(application, startup_timeout=60):
-        transport = httpx.ASGITransport(app=application)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-            yield http
+    async with running(application) as served:
+        http = served.client
+        yield http
 
 
 REGISTRATION = {"username": "dora", "email": "Dora@Example.com", "password": "s3cret pass!"}
@@ -120,20 +118,19 @@ async def test_with_the_smtp_server_down_the_api_still_answers(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     application = smtp_app_factory(free_port())  # nothing listens there
-    async with LifespanManager(application, startup_timeout=60):
-        transport = httpx.ASGITransport(app=application)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-            with caplog.at_level(logging.ERROR, logger="app.email"):
-                registered = await http.post(
-                    "/api/v1/auth/register",
-                    json=REGISTRATION,
-                    headers={"X-Request-ID": "req-register-1"},
-                )
-                user = await user_factory("gil", "gil@example.com")
-                notified = await http.post(
-                    f"/api/v1/users/{user.id}/notify",
-                    headers={**(await headers_for(user)), "X-Request-ID": "req-notify-1"},
-                )
+    async with running(application) as served:
+        http = served.client
+        with caplog.at_level(logging.ERROR, logger="app.email"):
+            registered = await http.post(
+                "/api/v1/auth/register",
+                json=REGISTRATION,
+                headers={"X-Request-ID": "req-register-1"},
+            )
+            user = await user_factory("gil", "gil@example.com")
+            notified = await http.post(
+                f"/api/v1/users/{user.id}/notify",
+                headers={**(await headers_for(user)), "X-Request-ID": "req-notify-1"},
+            )
     assert registered.status_code == 201
     assert notified.status_code == 202
     failures = {

@@ -10,15 +10,14 @@ from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
-from fastapi import FastAPI
 from saq import Worker
 
 from app.core.config import Settings
+from app.core.state import AppState
 from app.main import create_app
 from app.notifications.queue import EmailContext, build_worker
 from tests.notifications.smtp import SmtpServer
-from tests.support import free_port, redis_url  # noqa: F401
+from tests.support import free_port, redis_url, running  # noqa: F401
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -46,16 +45,13 @@ def queue_settings(
 
 
 @asynccontextmanager
-async def serving(settings: Settings) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
-    application = create_app(settings)
-    async with LifespanManager(application, startup_timeout=60):
-        transport = httpx.ASGITransport(app=application)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-            yield application, http
+async def serving(settings: Settings) -> AsyncIterator[tuple[AppState, httpx.AsyncClient]]:
+    async with running(create_app(settings)) as served:
+        yield served.state, served.client
 
 
 @asynccontextmanager
-async def running(worker: Worker[EmailContext]) -> AsyncIterator[Worker[EmailContext]]:
+async def working(worker: Worker[EmailContext]) -> AsyncIterator[Worker[EmailContext]]:
     task = asyncio.create_task(worker.start())
     try:
         yield worker
@@ -72,13 +68,13 @@ async def test_emails_are_queued_and_the_worker_sends_them(
     smtp.start()
     try:
         settings = queue_settings(smtp.port)
-        async with serving(settings) as (application, http):
-            assert application.state.email_queue is not None
+        async with serving(settings) as (state, http):
+            assert state.email_queue is not None
             response = await http.post("/api/v1/auth/register", json=REGISTRATION)
             assert response.status_code == 201
             await asyncio.sleep(0.3)
             assert smtp.collector.received == []  # queued, not sent by the API
-            async with running(build_worker(settings)):
+            async with working(build_worker(settings)):
                 [mail] = await smtp.collector.wait_for(1)
         assert mail.rcpt_tos == ["hana@example.com"]
         assert mail.message["Subject"] == "Welcome!"
@@ -93,15 +89,15 @@ async def test_a_failed_send_is_retried_until_it_goes_through(
     port = free_port()
     settings = queue_settings(port)
     smtp = SmtpServer(port)
-    async with serving(settings) as (application, http):
-        queue = application.state.email_queue
+    async with serving(settings) as (state, http):
+        queue = state.email_queue
         queue.retry_delay, queue.max_retry_delay = 0.2, 0.5
         with caplog.at_level(logging.WARNING, logger="app.email"):
             response = await http.post(
                 "/api/v1/auth/register", json=REGISTRATION, headers={"X-Request-ID": "req-q-1"}
             )
             assert response.status_code == 201
-            async with running(build_worker(settings)):
+            async with working(build_worker(settings)):
                 # The SMTP server is down: the first attempt fails...
                 for _ in range(250):
                     if any("attempt 1 of" in r.getMessage() for r in caplog.records):

@@ -7,7 +7,6 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
 from app.auth.dependencies import require_permission
 from app.core.errors import Forbidden
@@ -45,7 +44,7 @@ async def test_superuser_creates_a_user_with_defaults(
 
 
 async def test_superuser_creates_a_user_with_admin_fields(
-    client: httpx.AsyncClient, app: FastAPI, superuser_headers: dict[str, str]
+    client: httpx.AsyncClient, state, superuser_headers: dict[str, str]
 ) -> None:
     body = new_user(is_active=False, is_superuser=True, permissions=["teams:delete"])
 
@@ -55,7 +54,7 @@ async def test_superuser_creates_a_user_with_admin_fields(
     created = response.json()
     assert (created["is_active"], created["is_superuser"]) == (False, True)
     assert created["permissions"] == ["teams:delete"]
-    stored = await stored_user(app, uuid.UUID(created["id"]))
+    stored = await stored_user(state, uuid.UUID(created["id"]))
     assert stored is not None
     assert (stored.is_active, stored.is_superuser, stored.permissions) == (
         False,
@@ -173,14 +172,14 @@ async def test_superuser_updates_another_users_fields(
 
 
 async def test_superuser_sets_admin_fields(
-    client: httpx.AsyncClient, app: FastAPI, user: User, superuser_headers: dict[str, str]
+    client: httpx.AsyncClient, state, user: User, superuser_headers: dict[str, str]
 ) -> None:
     body = {"is_active": False, "is_superuser": True, "permissions": ["heroes:delete"]}
 
     response = await client.patch(f"{USERS}/{user.id}", json=body, headers=superuser_headers)
 
     assert response.status_code == 200
-    stored = await stored_user(app, user.id)
+    stored = await stored_user(state, user.id)
     assert stored is not None
     assert (stored.is_active, stored.is_superuser, stored.permissions) == (
         False,
@@ -191,7 +190,7 @@ async def test_superuser_sets_admin_fields(
 
 async def test_another_normal_user_updating_gives_403_forbidden(
     client: httpx.AsyncClient,
-    app: FastAPI,
+    state,
     user: User,
     user_factory: UserFactory,
     headers_for: HeadersFor,
@@ -204,7 +203,7 @@ async def test_another_normal_user_updating_gives_403_forbidden(
 
     assert response.status_code == 403
     assert response.json()["code"] == "forbidden"
-    stored = await stored_user(app, user.id)
+    stored = await stored_user(state, user.id)
     assert stored is not None
     assert stored.full_name == "Alice Liddell"
 
@@ -234,7 +233,7 @@ async def test_another_normal_user_changing_a_password_gives_403_and_keeps_it(
 )
 async def test_normal_user_setting_admin_fields_on_themself_gives_403_and_changes_nothing(
     client: httpx.AsyncClient,
-    app: FastAPI,
+    state,
     user: User,
     user_headers: dict[str, str],
     body: dict[str, Any],
@@ -243,7 +242,7 @@ async def test_normal_user_setting_admin_fields_on_themself_gives_403_and_change
 
     assert response.status_code == 403
     assert response.json()["code"] == "forbidden"
-    stored = await stored_user(app, user.id)
+    stored = await stored_user(state, user.id)
     assert stored is not None
     assert (stored.is_active, stored.is_superuser, stored.permissions) == (True, False, [])
     assert stored.full_name == "Alice Liddell"
@@ -329,26 +328,26 @@ async def test_update_user_with_a_malformed_id_gives_422(
 
 
 async def test_user_deletes_their_own_account_by_id(
-    client: httpx.AsyncClient, app: FastAPI, user: User, user_headers: dict[str, str]
+    client: httpx.AsyncClient, state, user: User, user_headers: dict[str, str]
 ) -> None:
     response = await client.delete(f"{USERS}/{user.id}", headers=user_headers)
 
     assert response.status_code == 204
-    assert await stored_user(app, user.id) is None
+    assert await stored_user(state, user.id) is None
 
 
 async def test_superuser_deletes_another_user(
-    client: httpx.AsyncClient, app: FastAPI, user: User, superuser_headers: dict[str, str]
+    client: httpx.AsyncClient, state, user: User, superuser_headers: dict[str, str]
 ) -> None:
     response = await client.delete(f"{USERS}/{user.id}", headers=superuser_headers)
 
     assert response.status_code == 204
-    assert await stored_user(app, user.id) is None
+    assert await stored_user(state, user.id) is None
 
 
 async def test_another_normal_user_deleting_gives_403_and_keeps_the_user(
     client: httpx.AsyncClient,
-    app: FastAPI,
+    state,
     user: User,
     user_factory: UserFactory,
     headers_for: HeadersFor,
@@ -359,7 +358,7 @@ async def test_another_normal_user_deleting_gives_403_and_keeps_the_user(
 
     assert response.status_code == 403
     assert response.json()["code"] == "forbidden"
-    assert await stored_user(app, user.id) is not None
+    assert await stored_user(state, user.id) is not None
 
 
 async def test_delete_unknown_user_gives_404(

@@ -7,7 +7,6 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
 from app.users.models import Profile, User
 from tests.conftest import DEFAULT_PASSWORD, UserFactory, login, stored_user
@@ -74,27 +73,27 @@ async def test_read_me_with_another_auth_scheme_gives_401_not_authenticated(
 
 @pytest.mark.parametrize(("method", "body"), [("patch", {"full_name": "x"}), ("delete", None)])
 async def test_changing_me_without_a_token_gives_401(
-    client: httpx.AsyncClient, app: FastAPI, user: User, method: str, body: dict[str, Any] | None
+    client: httpx.AsyncClient, state, user: User, method: str, body: dict[str, Any] | None
 ) -> None:
     response = await client.request(method.upper(), ME, json=body)
 
     assert response.status_code == 401
     assert response.json()["code"] == "not_authenticated"
     assert response.headers["WWW-Authenticate"] == "Bearer"
-    assert await stored_user(app, user.id) is not None
+    assert await stored_user(state, user.id) is not None
 
 
 # --- PATCH ----------------------------------------------------------------------------------
 
 
 async def test_update_me_changes_the_full_name(
-    client: httpx.AsyncClient, app: FastAPI, user: User, user_headers: dict[str, str]
+    client: httpx.AsyncClient, state, user: User, user_headers: dict[str, str]
 ) -> None:
     response = await client.patch(ME, json={"full_name": "Alice L."}, headers=user_headers)
 
     assert response.status_code == 200
     assert response.json()["full_name"] == "Alice L."
-    stored = await stored_user(app, user.id)
+    stored = await stored_user(state, user.id)
     assert stored is not None
     assert stored.full_name == "Alice L."
 
@@ -191,7 +190,7 @@ async def test_update_me_new_username_logs_in(
 @pytest.mark.parametrize("username", ["bob", "BOB", "Bob"])
 async def test_update_me_to_a_taken_username_gives_409_naming_username(
     client: httpx.AsyncClient,
-    app: FastAPI,
+    state,
     user: User,
     user_factory: UserFactory,
     user_headers: dict[str, str],
@@ -204,7 +203,7 @@ async def test_update_me_to_a_taken_username_gives_409_naming_username(
     assert response.status_code == 409
     assert response.json()["code"] == "conflict"
     assert "username" in response.json()["detail"]
-    stored = await stored_user(app, user.id)
+    stored = await stored_user(state, user.id)
     assert stored is not None
     assert stored.username == "alice"
 
@@ -239,7 +238,7 @@ async def test_update_me_to_a_taken_email_gives_409_naming_email(
 )
 async def test_update_me_with_other_fields_gives_422_and_changes_nothing(
     client: httpx.AsyncClient,
-    app: FastAPI,
+    state,
     user: User,
     user_headers: dict[str, str],
     body: dict[str, Any],
@@ -247,7 +246,7 @@ async def test_update_me_with_other_fields_gives_422_and_changes_nothing(
     response = await client.patch(ME, json=body, headers=user_headers)
 
     assert response.status_code == 422
-    stored = await stored_user(app, user.id)
+    stored = await stored_user(state, user.id)
     assert stored is not None
     assert (stored.is_active, stored.is_superuser, stored.permissions) == (True, False, [])
     assert stored.full_name == "Alice Liddell"
@@ -306,28 +305,28 @@ async def test_delete_me_gives_204(client: httpx.AsyncClient, user_headers: dict
 
 
 async def test_delete_me_removes_the_user(
-    client: httpx.AsyncClient, app: FastAPI, user: User, user_headers: dict[str, str]
+    client: httpx.AsyncClient, state, user: User, user_headers: dict[str, str]
 ) -> None:
     await client.delete(ME, headers=user_headers)
 
-    assert await stored_user(app, user.id) is None
+    assert await stored_user(state, user.id) is None
     assert (await login(client, "alice", DEFAULT_PASSWORD)).status_code == 401
 
 
 async def test_delete_me_removes_the_profile(
-    client: httpx.AsyncClient, app: FastAPI, user: User, user_headers: dict[str, str]
+    client: httpx.AsyncClient, state, user: User, user_headers: dict[str, str]
 ) -> None:
     await client.put(f"{ME}/profile", json={"bio": "gone soon"}, headers=user_headers)
 
     await client.delete(ME, headers=user_headers)
 
-    async with app.state.db.sessionmaker() as db_session:
+    async with state.db.sessionmaker() as db_session:
         assert await db_session.get(Profile, user.id) is None
 
 
 async def test_delete_me_removes_my_posts_and_keeps_others(
     client: httpx.AsyncClient,
-    app: FastAPI,
+    state,
     user: User,
     user_factory: UserFactory,
     post_factory: Callable[..., Awaitable[Any]],
@@ -340,14 +339,14 @@ async def test_delete_me_removes_my_posts_and_keeps_others(
 
     await client.delete(ME, headers=user_headers)
 
-    async with app.state.db.sessionmaker() as db_session:
+    async with state.db.sessionmaker() as db_session:
         assert [await db_session.get(Post, p.id) for p in mine] == [None, None]
         assert await db_session.get(Post, theirs.id) is not None
 
 
 async def test_delete_me_leaves_other_users(
     client: httpx.AsyncClient,
-    app: FastAPI,
+    state,
     user_factory: UserFactory,
     user_headers: dict[str, str],
 ) -> None:
@@ -355,7 +354,7 @@ async def test_delete_me_leaves_other_users(
 
     await client.delete(ME, headers=user_headers)
 
-    assert await stored_user(app, bob.id) is not None
+    assert await stored_user(state, bob.id) is not None
     assert (await login(client, "bob")).status_code == 200
 
 

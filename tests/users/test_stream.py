@@ -88,7 +88,7 @@ async def test_array_spans_several_batches_correctly(
 
 
 async def test_body_is_sent_in_chunks_as_rows_arrive(
-    app, session, superuser_headers, monkeypatch
+    app, state, session, superuser_headers, monkeypatch
 ) -> None:
     """Driven as raw ASGI: one body message per batch, not one buffered body."""
     monkeypatch.setattr(stream, "STREAM_BATCH", 10)
@@ -110,7 +110,7 @@ async def test_body_is_sent_in_chunks_as_rows_arrive(
         ],
         "client": ("127.0.0.1", 1234),
         "server": ("test", 80),
-        "state": {},
+        "state": state.lifespan_state(),
     }
 
     finished = asyncio.Event()

@@ -1,0 +1,12 @@
+"""Every table of the app: importing this module registers them all on SQLModel's metadata
+(for Alembic's autogenerate and the test that models and migrations agree)."""
+
+from __future__ import annotations
+
+from app.auth.models import AuthSession, RefreshToken
+from app.heroes.models import Hero
+from app.posts.models import Post
+from app.teams.models import Team
+from app.users.models import Profile, User
+
+__all__ = ["AuthSession", "Hero", "Post", "Profile", "RefreshToken", "Team", "User"]
