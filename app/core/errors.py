@@ -1,7 +1,7 @@
 """Domain errors and the one place that turns errors into HTTP responses.
 
 Services raise `AppError` subclasses; they carry their status, code and headers. The handlers
-below render them as API.md's `{"detail", "code"}` bodies, and map database failures: a
+below render them as docs/api.md's `{"detail", "code"}` bodies, and map database failures: a
 unique-constraint race becomes 409, an unreachable database or an exhausted pool 503.
 """
 

@@ -1,4 +1,4 @@
-"""POST /api/v1/auth/login: the OAuth2 password flow (API.md, section Auth)."""
+"""POST /api/v1/auth/login: the OAuth2 password flow (docs/api.md, section Auth)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""POST /api/v1/auth/register (API.md, sections Auth and Users)."""
+"""POST /api/v1/auth/register (docs/api.md, sections Auth and Users)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Refresh, logout, revocation and the tokens that must be refused (API.md, section Auth)."""
+"""Refresh, logout, revocation and the tokens that must be refused (docs/api.md, section Auth)."""
 
 from __future__ import annotations
 

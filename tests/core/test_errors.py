@@ -1,4 +1,4 @@
-"""One handler turns errors into API.md's bodies; database failures become 409 or 503."""
+"""One handler turns errors into docs/api.md's bodies; database failures become 409 or 503."""
 
 from __future__ import annotations
 

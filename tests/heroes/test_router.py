@@ -1,4 +1,4 @@
-"""API.md, section Teams and heroes: the heroes rows."""
+"""docs/api.md, section Teams and heroes: the heroes rows."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""API.md, section Posts: every row, with the bad inputs."""
+"""docs/api.md, section Posts: every row, with the bad inputs."""
 
 from __future__ import annotations
 

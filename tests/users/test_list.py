@@ -1,4 +1,4 @@
-"""GET /api/v1/users and GET /api/v1/users/{id} (API.md, sections Conventions and Users)."""
+"""GET /api/v1/users and GET /api/v1/users/{id} (docs/api.md, sections Conventions and Users)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""GET, PATCH and DELETE /api/v1/users/me (API.md, section Users)."""
+"""GET, PATCH and DELETE /api/v1/users/me (docs/api.md, section Users)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Profiles: /api/v1/users/me/profile and /api/v1/users/{id}/profile (API.md, section Users)."""
+"""Profiles: /api/v1/users/me/profile and /api/v1/users/{id}/profile (docs/api.md, Users)."""
 
 from __future__ import annotations
 
