@@ -13,6 +13,7 @@ from sqlalchemy import select
 from app.core.config import Settings
 from app.main import create_app
 from app.users.models import User
+from tests.assertions import assert_error
 
 
 async def test_openapi_declares_the_oauth2_password_flow(client: httpx.AsyncClient) -> None:
@@ -57,7 +58,7 @@ async def test_docs_can_be_turned_off(make_settings: Callable[..., Settings]) ->
         transport = httpx.ASGITransport(app=application)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
             for path in ("/docs", "/redoc", "/openapi.json"):
-                assert (await http.get(path)).status_code == 404
+                assert_error(await http.get(path), 404, "not_found")
             assert (await http.get("/health")).status_code == 200
 
 

@@ -90,6 +90,12 @@ class NotFound(AppError):
     default_detail = "Not found"
 
 
+class MethodNotAllowed(AppError):
+    status_code = 405
+    code = "method_not_allowed"
+    default_detail = "Method Not Allowed"
+
+
 class Conflict(AppError):
     status_code = 409
     code = "conflict"
@@ -281,7 +287,15 @@ def _method_not_allowed(request: Request, headers: Mapping[str, str] | None = No
     headers = dict(headers or {})
     if allow:
         headers["Allow"] = ", ".join(sorted(allow))
-    return JSONResponse({"detail": "Method Not Allowed"}, status_code=405, headers=headers)
+    return error_response(MethodNotAllowed(headers=headers))
+
+
+# Starlette's and FastAPI's own errors (a path no route has, the docs when they are off) carry
+# the code docs/api.md gives their status, like the errors the app raises.
+_HTTP_ERROR_CODES: dict[int, str] = {
+    error.status_code: error.code
+    for error in (NotAuthenticated, Forbidden, NotFound, PayloadTooLarge, RateLimited)
+}
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -299,6 +313,22 @@ async def _http_error(request: Request, exc: Exception) -> Response:
             "ctx": {"error": "the body is not valid UTF-8"},
         }
         return JSONResponse({"detail": [error]}, status_code=422)
+    if exc.status_code == 400:
+        # The app raises its own `BadRequest`; a 400 of Starlette's or FastAPI's is their
+        # refusal of a body they could not parse (a multipart body without a boundary or with a
+        # part that has no name): docs/api.md makes that a 422 like any invalid body.
+        error = {
+            "type": "body_invalid",
+            "loc": ["body"],
+            "msg": "The body could not be parsed",
+            "ctx": {"error": str(exc.detail)},
+        }
+        return JSONResponse({"detail": [error]}, status_code=422)
+    code = _HTTP_ERROR_CODES.get(exc.status_code)
+    if code is not None:
+        return JSONResponse(
+            {"detail": exc.detail, "code": code}, status_code=exc.status_code, headers=exc.headers
+        )
     return await http_exception_handler(request, exc)
 
 

@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
 
 from app.main import create_app
+from tests.assertions import assert_error
 
 AppMaker = Callable[..., Awaitable[FastAPI]]
 
@@ -170,7 +171,7 @@ async def test_metrics_enabled_false_answers_404(make_app) -> None:
     async with http(application) as client:
         response = await client.get("/metrics")
 
-    assert response.status_code == 404
+    assert_error(response, 404, "not_found")
     assert not hasattr(application.state, "metrics")
 
 
