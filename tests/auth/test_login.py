@@ -16,6 +16,7 @@ from sqlmodel import col
 from app.core.config import Settings
 from app.main import create_app
 from app.users.models import User
+from tests.assertions import assert_error, assert_invalid
 from tests.conftest import DEFAULT_PASSWORD, UserFactory, bearer, login, stored_user
 
 LOGIN = "/api/v1/auth/login"
@@ -116,7 +117,7 @@ async def test_login_with_password_in_other_case_gives_401(
 ) -> None:
     response = await login(client, "alice", DEFAULT_PASSWORD.upper())
 
-    assert response.status_code == 401
+    assert_error(response, 401, "invalid_credentials")
 
 
 async def test_login_of_a_deactivated_user_gives_403_inactive_user(
@@ -142,25 +143,25 @@ async def test_login_of_a_deactivated_user_with_wrong_password_gives_401(
 
 
 @pytest.mark.parametrize(
-    "form",
+    ("form", "missing"),
     [
-        pytest.param({"username": "alice"}, id="no-password"),
-        pytest.param({"password": DEFAULT_PASSWORD}, id="no-username"),
-        pytest.param({}, id="empty"),
+        pytest.param({"username": "alice"}, ["password"], id="no-password"),
+        pytest.param({"password": DEFAULT_PASSWORD}, ["username"], id="no-username"),
+        pytest.param({}, ["username", "password"], id="empty"),
     ],
 )
 async def test_login_with_missing_fields_gives_422(
-    client: httpx.AsyncClient, user: User, form: dict[str, str]
+    client: httpx.AsyncClient, user: User, form: dict[str, str], missing: list[str]
 ) -> None:
     response = await client.post(LOGIN, data=form)
 
-    assert response.status_code == 422
+    assert_invalid(response, *missing)
 
 
 async def test_login_with_a_json_body_gives_422(client: httpx.AsyncClient, user: User) -> None:
     response = await client.post(LOGIN, json={"username": "alice", "password": DEFAULT_PASSWORD})
 
-    assert response.status_code == 422
+    assert_invalid(response, "username", "password")
 
 
 async def test_openapi_declares_the_password_flow_at_the_login_url(
