@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # Agora's image: a build stage that makes the locked environment with uv, and a slim runtime
-# stage that runs it as a non-root user. Settings come from the environment (API.md, Settings).
+# stage that runs it as a non-root user. Settings come from the environment (docs/api.md, Settings).
 #
 #   docker build -t agora .                               # core install
 #   docker build -t agora --build-arg INSTALL_AGENT=true .  # with the optional extra `agent`

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from app.core.config import Settings
 from app.main import create_app
 from app.users.models import User
+from tests.assertions import assert_error
 from tests.support import running
 
 
@@ -55,7 +56,7 @@ async def test_docs_can_be_turned_off(make_settings: Callable[..., Settings]) ->
     async with running(application) as served:
         http = served.client
         for path in ("/docs", "/redoc", "/openapi.json"):
-            assert (await http.get(path)).status_code == 404
+            assert_error(await http.get(path), 404, "not_found")
         assert (await http.get("/health")).status_code == 200
 
 

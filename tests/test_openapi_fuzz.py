@@ -173,7 +173,7 @@ CONFIG = SchemathesisConfig.from_dict(
         "operations": [
             {
                 # A hero's `team_id` must name an existing team: 400 `bad_request` otherwise
-                # (API.md). A generated UUID names none, so for these two operations a 400 is
+                # (docs/api.md). A generated UUID names none, so for these two operations a 400 is
                 # an expected answer to schema-valid data; the check itself still runs.
                 "include-path": "/api/v1/heroes",
                 "include-method": "POST",

@@ -10,6 +10,7 @@ import httpx
 
 from app.core.config import Settings
 from app.main import create_app
+from tests.assertions import assert_error
 from tests.support import running
 
 PREFLIGHT = {
@@ -32,7 +33,7 @@ async def test_production_with_docs_disabled_serves_no_docs_or_schema(
     settings = make_settings(ENVIRONMENT="production", DOCS_ENABLED=False)
     async with serving(settings) as http:
         for path in ("/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect"):
-            assert (await http.get(path)).status_code == 404, path
+            assert_error(await http.get(path), 404, "not_found")
         assert (await http.get("/health")).status_code == 200
         assert (await http.get("/api/v1/posts")).status_code == 200
 

@@ -1,4 +1,4 @@
-"""Output shapes of the analytics domain (API.md, section Analytics)."""
+"""Output shapes of the analytics domain (docs/api.md, section Analytics)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Settings from the environment and `.env` (API.md, section Settings)."""
+"""Settings from the environment and `.env` (docs/api.md, section Settings)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Domain errors: services raise `AppError` subclasses, which carry their status, code and
-headers; `app/core/handlers.py` renders them as API.md's `{"detail", "code"}` bodies."""
+headers; `app/core/handlers.py` renders them as docs/api.md's `{"detail", "code"}` bodies."""
 
 from __future__ import annotations
 
@@ -73,6 +73,12 @@ class NotFound(AppError):
     status_code = 404
     code = "not_found"
     default_detail = "Not found"
+
+
+class MethodNotAllowed(AppError):
+    status_code = 405
+    code = "method_not_allowed"
+    default_detail = "Method Not Allowed"
 
 
 class Conflict(AppError):

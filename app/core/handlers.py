@@ -24,7 +24,13 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.core.errors import AppError, Conflict, DatabaseUnavailable, error_response
+from app.core.errors import (
+    AppError,
+    Conflict,
+    DatabaseUnavailable,
+    MethodNotAllowed,
+    error_response,
+)
 from app.db.errors import is_database_unavailable
 
 logger = logging.getLogger("app.errors")
@@ -92,8 +98,7 @@ class MethodTable:
         response_headers = dict(headers or {})
         if allow:
             response_headers["Allow"] = ", ".join(sorted(allow))
-        body = {"detail": "Method Not Allowed", "code": "method_not_allowed"}
-        return JSONResponse(body, status_code=405, headers=response_headers)
+        return error_response(MethodNotAllowed(headers=response_headers))
 
 
 async def _app_error(_: Request, exc: Exception) -> JSONResponse:
@@ -145,6 +150,17 @@ def install_error_handlers(app: FastAPI) -> None:
                 "loc": ["body", exc.__cause__.start],
                 "msg": "JSON decode error",
                 "ctx": {"error": "the body is not valid UTF-8"},
+            }
+            return JSONResponse({"detail": [error]}, status_code=422)
+        if exc.status_code == 400:
+            # The app raises its own `BadRequest`; a 400 of Starlette's or FastAPI's is their
+            # refusal of a body they could not parse (a multipart body without a boundary or
+            # with a part that has no name): docs/api.md makes that a 422 like any invalid body.
+            error = {
+                "type": "body_invalid",
+                "loc": ["body"],
+                "msg": "The body could not be parsed",
+                "ctx": {"error": str(exc.detail)},
             }
             return JSONResponse({"detail": [error]}, status_code=422)
         if exc.status_code in (204, 304):

@@ -1,4 +1,4 @@
-"""Input and output shapes of the heroes domain (API.md, section Teams and heroes).
+"""Input and output shapes of the heroes domain (docs/api.md, section Teams and heroes).
 
 `secret_name` is write-only: it exists on the input models and nowhere else.
 """

@@ -1,4 +1,4 @@
-"""Input and output shapes of the posts domain (API.md, section Posts)."""
+"""Input and output shapes of the posts domain (docs/api.md, section Posts)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Input and output shapes of the teams domain (API.md, section Teams and heroes)."""
+"""Input and output shapes of the teams domain (docs/api.md, section Teams and heroes)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Input and output shapes of the accounts domain (API.md, section Users)."""
+"""Input and output shapes of the accounts domain (docs/api.md, section Users)."""
 
 from __future__ import annotations
 

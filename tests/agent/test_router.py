@@ -11,6 +11,7 @@ from pydantic_ai.models.function import AgentInfo, FunctionModel
 
 from app.agent.agent import get_agent, model_for
 from tests.agent.conftest import URL, Final, Script
+from tests.assertions import assert_invalid
 
 
 async def test_anonymous_callers_get_401(client, use_model) -> None:
@@ -27,7 +28,7 @@ async def test_an_empty_question_is_422(client, user_headers, use_model) -> None
 
     response = await client.post(URL, json={"question": ""}, headers=user_headers)
 
-    assert response.status_code == 422
+    assert_invalid(response, "question")
 
 
 async def test_a_question_of_2001_characters_is_422(client, user_headers, use_model) -> None:
@@ -35,7 +36,7 @@ async def test_a_question_of_2001_characters_is_422(client, user_headers, use_mo
 
     response = await client.post(URL, json={"question": "x" * 2001}, headers=user_headers)
 
-    assert response.status_code == 422
+    assert_invalid(response, "question")
 
 
 async def test_a_question_of_2000_characters_is_answered(client, user_headers, use_model) -> None:
@@ -51,7 +52,7 @@ async def test_unknown_fields_are_422(client, user_headers, use_model) -> None:
 
     response = await client.post(URL, json={"question": "hi", "model": "x"}, headers=user_headers)
 
-    assert response.status_code == 422
+    assert_invalid(response, "model")
 
 
 async def test_without_agent_model_the_answer_is_503_agent_unavailable(

@@ -11,6 +11,7 @@ from sqlalchemy import exc as sa_exc
 from app.main import create_app
 from app.teams.models import Team
 from app.users.models import User
+from tests.assertions import assert_error
 from tests.support import running
 
 URL = "/api/v1/analytics/summary"
@@ -76,7 +77,7 @@ async def test_requires_a_superuser(client, user_headers) -> None:
 
 
 async def test_requires_a_signed_in_caller(client) -> None:
-    assert (await client.get(URL)).status_code == 401
+    assert_error(await client.get(URL), 401, "not_authenticated")
 
 
 async def test_reads_through_the_analytics_engine_with_aggregates_only(

@@ -1,4 +1,4 @@
-"""POST /api/v1/auth/login: the OAuth2 password flow (API.md, section Auth)."""
+"""POST /api/v1/auth/login: the OAuth2 password flow (docs/api.md, section Auth)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from sqlmodel import col
 from app.core.config import Settings
 from app.main import create_app
 from app.users.models import User
+from tests.assertions import assert_error, assert_invalid
 from tests.conftest import DEFAULT_PASSWORD, UserFactory, bearer, login, stored_user
 from tests.support import running
 
@@ -115,7 +116,7 @@ async def test_login_with_password_in_other_case_gives_401(
 ) -> None:
     response = await login(client, "alice", DEFAULT_PASSWORD.upper())
 
-    assert response.status_code == 401
+    assert_error(response, 401, "invalid_credentials")
 
 
 async def test_login_of_a_deactivated_user_gives_403_inactive_user(
@@ -141,25 +142,25 @@ async def test_login_of_a_deactivated_user_with_wrong_password_gives_401(
 
 
 @pytest.mark.parametrize(
-    "form",
+    ("form", "missing"),
     [
-        pytest.param({"username": "alice"}, id="no-password"),
-        pytest.param({"password": DEFAULT_PASSWORD}, id="no-username"),
-        pytest.param({}, id="empty"),
+        pytest.param({"username": "alice"}, ["password"], id="no-password"),
+        pytest.param({"password": DEFAULT_PASSWORD}, ["username"], id="no-username"),
+        pytest.param({}, ["username", "password"], id="empty"),
     ],
 )
 async def test_login_with_missing_fields_gives_422(
-    client: httpx.AsyncClient, user: User, form: dict[str, str]
+    client: httpx.AsyncClient, user: User, form: dict[str, str], missing: list[str]
 ) -> None:
     response = await client.post(LOGIN, data=form)
 
-    assert response.status_code == 422
+    assert_invalid(response, *missing)
 
 
 async def test_login_with_a_json_body_gives_422(client: httpx.AsyncClient, user: User) -> None:
     response = await client.post(LOGIN, json={"username": "alice", "password": DEFAULT_PASSWORD})
 
-    assert response.status_code == 422
+    assert_invalid(response, "username", "password")
 
 
 async def test_openapi_declares_the_password_flow_at_the_login_url(

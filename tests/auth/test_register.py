@@ -1,4 +1,4 @@
-"""POST /api/v1/auth/register (API.md, sections Auth and Users)."""
+"""POST /api/v1/auth/register (docs/api.md, sections Auth and Users)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 
 from app.notifications.email import EmailMessage
 from app.users.models import User
+from tests.assertions import assert_error, assert_invalid
 from tests.conftest import login
 
 REGISTER = "/api/v1/auth/register"
@@ -109,7 +110,7 @@ async def test_register_that_fails_sends_no_email(
 ) -> None:
     response = await client.post(REGISTER, json=new_user(username=user.username))
 
-    assert response.status_code == 409
+    assert_error(response, 409, "conflict")
     assert outbox == []
 
 
@@ -169,55 +170,60 @@ async def test_register_accepts_values_at_the_limits(
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("body", "field"),
     [
-        pytest.param(new_user(is_superuser=True), id="unknown-field-is_superuser"),
-        pytest.param(new_user(nickname="b"), id="unknown-field"),
-        pytest.param(new_user(email="not-an-email"), id="bad-email"),
-        pytest.param(new_user(email="bob@"), id="email-without-domain"),
-        pytest.param(new_user(email=EMAIL_255), id="email-255"),
-        pytest.param(new_user(password="p" * 7), id="password-7"),
-        pytest.param(new_user(password="p" * 129), id="password-129"),
-        pytest.param(new_user(username="ab"), id="username-2"),
-        pytest.param(new_user(username="u" * 51), id="username-51"),
-        pytest.param(new_user(username="bob smith"), id="username-space"),
-        pytest.param(new_user(username="bob@home"), id="username-at"),
-        pytest.param(new_user(username="bøb"), id="username-non-ascii"),
-        pytest.param(new_user(full_name="f" * 101), id="full-name-101"),
-        pytest.param({"email": "bob@example.com", "password": PASSWORD}, id="no-username"),
-        pytest.param({"username": "bob", "password": PASSWORD}, id="no-email"),
-        pytest.param({"username": "bob", "email": "bob@example.com"}, id="no-password"),
+        pytest.param(new_user(is_superuser=True), "is_superuser", id="unknown-field-is_superuser"),
+        pytest.param(new_user(nickname="b"), "nickname", id="unknown-field"),
+        pytest.param(new_user(email="not-an-email"), "email", id="bad-email"),
+        pytest.param(new_user(email="bob@"), "email", id="email-without-domain"),
+        pytest.param(new_user(email=EMAIL_255), "email", id="email-255"),
+        pytest.param(new_user(password="p" * 7), "password", id="password-7"),
+        pytest.param(new_user(password="p" * 129), "password", id="password-129"),
+        pytest.param(new_user(username="ab"), "username", id="username-2"),
+        pytest.param(new_user(username="u" * 51), "username", id="username-51"),
+        pytest.param(new_user(username="bob smith"), "username", id="username-space"),
+        pytest.param(new_user(username="bob@home"), "username", id="username-at"),
+        pytest.param(new_user(username="bøb"), "username", id="username-non-ascii"),
+        pytest.param(new_user(full_name="f" * 101), "full_name", id="full-name-101"),
+        pytest.param(
+            {"email": "bob@example.com", "password": PASSWORD}, "username", id="no-username"
+        ),
+        pytest.param({"username": "bob", "password": PASSWORD}, "email", id="no-email"),
+        pytest.param({"username": "bob", "email": "bob@example.com"}, "password", id="no-password"),
     ],
 )
 async def test_register_with_invalid_input_gives_422(
-    client: httpx.AsyncClient, body: dict[str, Any]
+    client: httpx.AsyncClient, body: dict[str, Any], field: str
 ) -> None:
     response = await client.post(REGISTER, json=body)
 
-    assert response.status_code == 422
-    assert isinstance(response.json()["detail"], list)
+    assert_invalid(response, field)
 
 
 async def test_register_with_invalid_input_stores_nothing(client: httpx.AsyncClient) -> None:
     await client.post(REGISTER, json=new_user(full_name="f" * 101))
 
-    assert (await login(client, "bob", PASSWORD)).status_code == 401
+    assert_error(await login(client, "bob", PASSWORD), 401, "invalid_credentials")
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("body", "field"),
     [
-        pytest.param(new_user(password="tooshrt"), id="password-invalid"),
-        pytest.param(new_user(username="ab", password="a-valid-password"), id="other-invalid"),
+        pytest.param(new_user(password="tooshrt"), "password", id="password-invalid"),
         pytest.param(
-            {"email": "bob@example.com", "password": "a-valid-password"}, id="field-missing"
+            new_user(username="ab", password="a-valid-password"), "username", id="other-invalid"
+        ),
+        pytest.param(
+            {"email": "bob@example.com", "password": "a-valid-password"},
+            "username",
+            id="field-missing",
         ),
     ],
 )
 async def test_register_422_does_not_echo_the_password(
-    client: httpx.AsyncClient, body: dict[str, Any]
+    client: httpx.AsyncClient, body: dict[str, Any], field: str
 ) -> None:
     response = await client.post(REGISTER, json=body)
 
-    assert response.status_code == 422
+    assert_invalid(response, field)
     assert body["password"] not in response.text

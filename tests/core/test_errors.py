@@ -1,4 +1,4 @@
-"""One handler turns errors into API.md's bodies; database failures become 409 or 503."""
+"""One handler turns errors into docs/api.md's bodies; database failures become 409 or 503."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from app.core.errors import NotFound
 from app.db.session import SessionDep
 from app.main import create_app
 from app.users.models import User
+from tests.assertions import assert_error, assert_invalid
 from tests.support import running
 
 
@@ -81,15 +82,13 @@ async def test_integrity_error_is_a_409_conflict(broken_client: httpx.AsyncClien
     assert response.json()["code"] == "conflict"
 
 
-async def test_unknown_route_is_a_404_with_detail(client: httpx.AsyncClient) -> None:
+async def test_unknown_route_is_a_404_not_found(client: httpx.AsyncClient) -> None:
     response = await client.get("/api/v1/nothing-here")
-    assert response.status_code == 404
-    assert "detail" in response.json()
+    assert_error(response, 404, "not_found")
 
 
 async def test_validation_error_keeps_fastapi_shape(client: httpx.AsyncClient) -> None:
     response = await client.post("/api/v1/auth/register", json={"username": "ab"})
-    assert response.status_code == 422
-    detail = response.json()["detail"]
-    assert isinstance(detail, list)
-    assert {"loc", "msg", "type"} <= detail[0].keys()
+    errors = assert_invalid(response, "username", "email", "password")
+    assert set(response.json()) == {"detail"}
+    assert {"loc", "msg", "type"} <= errors[0].keys()

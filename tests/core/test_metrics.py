@@ -14,6 +14,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from app.main import create_app
+from tests.assertions import assert_error
 from tests.support import Running, running
 
 AppMaker = Callable[..., Awaitable[Running]]
@@ -167,7 +168,7 @@ async def test_metrics_enabled_false_answers_404(make_app) -> None:
     async with http(application) as client:
         response = await client.get("/metrics")
 
-    assert response.status_code == 404
+    assert_error(response, 404, "not_found")
 
 
 async def test_metrics_is_not_in_the_openapi_schema(make_app) -> None:

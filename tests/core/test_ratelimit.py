@@ -12,6 +12,7 @@ import pytest
 from app.core.config import Settings
 from app.core.ratelimit import MemoryStore, Rate, gcra
 from app.main import create_app
+from tests.assertions import assert_error, assert_not_ready
 from tests.support import free_port, redis_url, running  # noqa: F401
 
 pytestmark = pytest.mark.timeout(60)
@@ -157,14 +158,15 @@ async def test_default_limit_headers_then_429(limited: httpx.AsyncClient) -> Non
     assert refused.headers["RateLimit-Remaining"] == "0"
     assert refused.headers["X-Request-ID"]
     # Every route is limited, not only the one that used the quota up.
-    assert (await limited.get("/api/v1/users/me")).status_code == 429
+    assert_error(await limited.get("/api/v1/users/me"), 429, "rate_limited")
 
 
 async def test_limit_is_per_client_address(limited: httpx.AsyncClient) -> None:
     # The ASGI transport's peer is 127.0.0.1, a trusted proxy by default.
     for _ in range(20):
         assert (await limited.get("/", headers={"X-Forwarded-For": "203.0.113.7"})).is_success
-    assert (await limited.get("/", headers={"X-Forwarded-For": "203.0.113.7"})).status_code == 429
+    refused = await limited.get("/", headers={"X-Forwarded-For": "203.0.113.7"})
+    assert_error(refused, 429, "rate_limited")
     other = await limited.get("/", headers={"X-Forwarded-For": "203.0.113.8"})
     assert other.status_code == 200
     assert other.headers["RateLimit-Remaining"] == "19"
@@ -180,13 +182,13 @@ async def test_forwarded_for_from_an_untrusted_peer_is_ignored(
             response = await http.get("/", headers={"X-Forwarded-For": f"198.51.100.{i}"})
             assert response.status_code == 200
         spoofed = await http.get("/", headers={"X-Forwarded-For": "198.51.100.200"})
-        assert spoofed.status_code == 429
+        assert_error(spoofed, 429, "rate_limited")
 
 
 async def test_exempt_paths_are_never_limited(limited: httpx.AsyncClient) -> None:
     for _ in range(21):
         await limited.get("/")
-    assert (await limited.get("/")).status_code == 429
+    assert_error(await limited.get("/"), 429, "rate_limited")
     for path in ("/health", "/health/ready", "/docs", "/redoc", "/openapi.json"):
         for _ in range(3):
             response = await limited.get(path)
@@ -198,7 +200,7 @@ async def test_login_limit_per_address_and_username(limited: httpx.AsyncClient) 
     form = {"username": "Mallory", "password": "wrong password"}
     for expected_remaining in range(4, -1, -1):
         response = await limited.post("/api/v1/auth/login", data=form)
-        assert response.status_code == 401
+        assert_error(response, 401, "invalid_credentials")
         # The stricter login limit's headers replace the default limit's.
         assert response.headers["RateLimit-Limit"] == "5"
         assert int(response.headers["RateLimit-Remaining"]) == expected_remaining
@@ -214,11 +216,11 @@ async def test_login_limit_per_address_and_username(limited: httpx.AsyncClient) 
     other_user = await limited.post(
         "/api/v1/auth/login", data={"username": "trudy", "password": "x"}
     )
-    assert other_user.status_code == 401
+    assert_error(other_user, 401, "invalid_credentials")
     other_address = await limited.post(
         "/api/v1/auth/login", data=form, headers={"X-Forwarded-For": "192.0.2.99"}
     )
-    assert other_address.status_code == 401
+    assert_error(other_address, 401, "invalid_credentials")
 
 
 async def test_login_still_works_under_the_limit(
@@ -268,6 +270,5 @@ async def test_redis_down_fails_open_and_logs_once(
         assert len(failures) == 1
 
         ready = await http.get("/health/ready")
-        assert ready.status_code == 503
-        assert ready.json()["checks"]["redis"] == "error"
+        assert_not_ready(ready, "redis")
         assert ready.json()["checks"]["database"] == "ok"

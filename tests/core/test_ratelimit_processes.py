@@ -7,6 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.assertions import assert_error
 from tests.support import Server, redis_url, servers, start_pair  # noqa: F401
 
 pytestmark = pytest.mark.timeout(90)
@@ -35,4 +36,4 @@ def test_the_limit_is_shared_across_two_processes(
         assert refused.status_code == 429
         assert refused.json()["code"] == "rate_limited"
         assert int(refused.headers["Retry-After"]) >= 1
-        assert http.get(f"{pair[1 - last].http_url}/").status_code == 429
+        assert_error(http.get(f"{pair[1 - last].http_url}/"), 429, "rate_limited")

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from app.posts.router import router as posts_router
+from tests.assertions import assert_error
 
 
 @pytest.fixture
@@ -51,14 +52,14 @@ async def test_a_wrong_method_under_a_gated_prefix_is_still_405(
 ) -> None:
     response = await client.put("/api/v1/users/me", headers=user_headers)
 
-    assert response.status_code == 405
+    assert_error(response, 405, "method_not_allowed")
     assert "GET" in response.headers["allow"]
 
 
 async def test_an_unknown_path_under_a_gated_prefix_is_404(client: httpx.AsyncClient) -> None:
     response = await client.get("/api/v1/posts-archive")
 
-    assert response.status_code == 404
+    assert_error(response, 404, "not_found")
     assert response.json() == {"detail": "Not Found", "code": "not_found"}
 
 

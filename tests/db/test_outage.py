@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 
 from app.core.config import Settings
 from app.main import create_app
+from tests.assertions import assert_error, assert_not_ready
 from tests.support import running
 
 
@@ -99,13 +100,13 @@ async def test_service_recovers_after_a_database_outage(
     settings = make_settings(DATABASE_URL=proxied, AUTO_MIGRATE=False, DB_CONNECT_TIMEOUT=2)
     async with client_of(create_app(settings)) as http:
         body = {"username": "nobody", "password": "whatever1"}
-        assert (await http.post("/api/v1/auth/login", data=body)).status_code == 401
+        answered = await http.post("/api/v1/auth/login", data=body)
+        assert_error(answered, 401, "invalid_credentials")
 
         await proxy.cut()
         during = await http.post("/api/v1/auth/login", data=body)
-        assert during.status_code == 503
-        assert during.json()["code"] == "database_unavailable"
-        assert (await http.get("/health/ready")).status_code == 503
+        assert_error(during, 503, "database_unavailable")
+        assert_not_ready(await http.get("/health/ready"), "database")
 
         await proxy.start()  # same port: the database is back
         loop = asyncio.get_running_loop()

@@ -21,6 +21,7 @@ from app.core.config import Settings
 from app.core.state import AppState
 from app.db import engine as engine_module
 from app.main import create_app
+from tests.assertions import assert_error
 from tests.support import running
 
 LOGIN = {"username": "nobody", "password": "whatever1"}
@@ -74,7 +75,7 @@ async def test_a_connection_closed_by_the_server_is_replaced_before_use(
         pid = await backend_pid(state)
         await terminate(postgres_url, pid)
 
-        assert (await http.post("/api/v1/auth/login", data=LOGIN)).status_code == 401
+        assert_error(await http.post("/api/v1/auth/login", data=LOGIN), 401, "invalid_credentials")
         assert await backend_pid(state) != pid
 
 
@@ -89,7 +90,7 @@ async def test_an_idle_connection_is_pinged_before_use(
         silently_dropped(monkeypatch)
         await terminate(postgres_url, pid)
 
-        assert (await http.post("/api/v1/auth/login", data=LOGIN)).status_code == 401
+        assert_error(await http.post("/api/v1/auth/login", data=LOGIN), 401, "invalid_credentials")
 
 
 async def test_a_connection_in_steady_use_is_not_pinged_and_a_silent_drop_costs_one_503(
@@ -107,4 +108,4 @@ async def test_a_connection_in_steady_use_is_not_pinged_and_a_silent_drop_costs_
         assert failed.status_code == 503
         assert failed.json()["code"] == "database_unavailable"
         # The pool threw the broken connection away: the next request gets a fresh one.
-        assert (await http.post("/api/v1/auth/login", data=LOGIN)).status_code == 401
+        assert_error(await http.post("/api/v1/auth/login", data=LOGIN), 401, "invalid_credentials")

@@ -1,12 +1,14 @@
-"""API.md, section Teams and heroes: the heroes rows."""
+"""docs/api.md, section Teams and heroes: the heroes rows."""
 
 from __future__ import annotations
 
 import uuid
 
+import pytest
 from sqlalchemy import select
 
 from app.heroes.models import Hero
+from tests.assertions import assert_error, assert_invalid
 
 URL = "/api/v1/heroes"
 
@@ -54,42 +56,27 @@ async def test_create_with_a_team_id_of_no_team_is_400(client, session, user_hea
     assert (await session.scalars(select(Hero))).all() == []
 
 
-async def test_create_with_a_malformed_team_id_is_422(client, user_headers) -> None:
-    response = await client.post(URL, json=new_hero(team_id="seven"), headers=user_headers)
-    assert response.status_code == 422
-
-
-async def test_create_requires_the_secret_name(client, user_headers) -> None:
-    response = await client.post(URL, json={"name": "Deadpond"}, headers=user_headers)
-    assert response.status_code == 422
-
-
-async def test_create_rejects_an_empty_secret_name(client, user_headers) -> None:
-    response = await client.post(URL, json=new_hero(secret_name=""), headers=user_headers)
-    assert response.status_code == 422
-
-
-async def test_create_rejects_a_secret_name_of_101_characters(client, user_headers) -> None:
-    response = await client.post(URL, json=new_hero(secret_name="s" * 101), headers=user_headers)
-    assert response.status_code == 422
-
-
-async def test_create_rejects_a_negative_age(client, user_headers) -> None:
-    assert (await client.post(URL, json=new_hero(age=-1), headers=user_headers)).status_code == 422
-
-
-async def test_create_rejects_an_age_over_10000(client, user_headers) -> None:
-    response = await client.post(URL, json=new_hero(age=10_001), headers=user_headers)
-    assert response.status_code == 422
-
-
-async def test_create_rejects_unknown_fields(client, user_headers) -> None:
-    response = await client.post(URL, json=new_hero(power="x"), headers=user_headers)
-    assert response.status_code == 422
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        pytest.param(new_hero(team_id="seven"), "team_id", id="malformed-team-id"),
+        pytest.param({"name": "Deadpond"}, "secret_name", id="no-secret-name"),
+        pytest.param(new_hero(secret_name=""), "secret_name", id="empty-secret-name"),
+        pytest.param(new_hero(secret_name="s" * 101), "secret_name", id="secret-name-101"),
+        pytest.param(new_hero(age=-1), "age", id="negative-age"),
+        pytest.param(new_hero(age=10_001), "age", id="age-over-10000"),
+        pytest.param(new_hero(power="x"), "power", id="unknown-field"),
+    ],
+)
+async def test_create_rejects_invalid_input_naming_the_field(
+    client, user_headers, body: dict[str, object], field: str
+) -> None:
+    response = await client.post(URL, json=body, headers=user_headers)
+    assert_invalid(response, field)
 
 
 async def test_create_requires_a_signed_in_caller(client) -> None:
-    assert (await client.post(URL, json=new_hero())).status_code == 401
+    assert_error(await client.post(URL, json=new_hero()), 401, "not_authenticated")
 
 
 # --- GET /heroes ---------------------------------------------------------------------------
@@ -129,11 +116,11 @@ async def test_list_filters_by_team_id(client, team_factory, hero_factory) -> No
 
 
 async def test_list_rejects_a_malformed_team_id(client) -> None:
-    assert (await client.get(URL, params={"team_id": "x"})).status_code == 422
+    assert_invalid(await client.get(URL, params={"team_id": "x"}), "team_id")
 
 
 async def test_list_rejects_limit_101(client) -> None:
-    assert (await client.get(URL, params={"limit": 101})).status_code == 422
+    assert_invalid(await client.get(URL, params={"limit": 101}), "limit")
 
 
 async def test_list_statement_count_does_not_grow_with_rows(
@@ -165,11 +152,11 @@ async def test_read_gives_the_hero_with_its_team(client, team_factory, hero_fact
 
 
 async def test_read_unknown_hero_is_404(client) -> None:
-    assert (await client.get(f"{URL}/{uuid.uuid4()}")).status_code == 404
+    assert_error(await client.get(f"{URL}/{uuid.uuid4()}"), 404, "not_found")
 
 
 async def test_read_malformed_id_is_422(client) -> None:
-    assert (await client.get(f"{URL}/abc")).status_code == 422
+    assert_invalid(await client.get(f"{URL}/abc"), "hero_id")
 
 
 # --- PATCH /heroes/{id} --------------------------------------------------------------------
@@ -220,24 +207,25 @@ async def test_update_with_a_team_id_of_no_team_is_400(client, user_headers, her
 
 async def test_update_unknown_hero_is_404(client, user_headers) -> None:
     response = await client.patch(f"{URL}/{uuid.uuid4()}", json={"age": 3}, headers=user_headers)
-    assert response.status_code == 404
+    assert_error(response, 404, "not_found")
 
 
 async def test_update_rejects_unknown_fields(client, user_headers, hero_factory) -> None:
     hero = await hero_factory()
     response = await client.patch(f"{URL}/{hero.id}", json={"team": None}, headers=user_headers)
-    assert response.status_code == 422
+    assert_invalid(response, "team")
 
 
 async def test_update_rejects_a_null_name(client, user_headers, hero_factory) -> None:
     hero = await hero_factory()
     response = await client.patch(f"{URL}/{hero.id}", json={"name": None}, headers=user_headers)
-    assert response.status_code == 422
+    assert_invalid(response, "name")
 
 
 async def test_update_requires_a_signed_in_caller(client, hero_factory) -> None:
     hero = await hero_factory()
-    assert (await client.patch(f"{URL}/{hero.id}", json={"age": 1})).status_code == 401
+    response = await client.patch(f"{URL}/{hero.id}", json={"age": 1})
+    assert_error(response, 401, "not_authenticated")
 
 
 # --- DELETE /heroes/{id} -------------------------------------------------------------------
@@ -258,7 +246,7 @@ async def test_delete_without_the_permission_is_403(
 ) -> None:
     hero = await hero_factory()
     response = await client.delete(f"{URL}/{hero.id}", headers=user_headers)
-    assert response.status_code == 403
+    assert_error(response, 403, "forbidden")
     assert await session.get(Hero, hero.id) is not None
 
 
@@ -269,13 +257,12 @@ async def test_superuser_may_delete_a_hero(client, superuser_headers, hero_facto
 
 async def test_delete_requires_a_signed_in_caller(client, hero_factory) -> None:
     hero = await hero_factory()
-    assert (await client.delete(f"{URL}/{hero.id}")).status_code == 401
+    assert_error(await client.delete(f"{URL}/{hero.id}"), 401, "not_authenticated")
 
 
 async def test_delete_unknown_hero_is_404(client, superuser_headers) -> None:
-    assert (
-        await client.delete(f"{URL}/{uuid.uuid4()}", headers=superuser_headers)
-    ).status_code == 404
+    response = await client.delete(f"{URL}/{uuid.uuid4()}", headers=superuser_headers)
+    assert_error(response, 404, "not_found")
 
 
 async def test_a_team_deleted_between_check_and_insert_is_400(
@@ -291,7 +278,7 @@ async def test_a_team_deleted_between_check_and_insert_is_400(
     response = await client.post(
         URL, json=new_hero(team_id=str(uuid.uuid4())), headers=user_headers
     )
-    assert response.status_code == 400
+    assert_error(response, 400, "bad_request")
     assert (await session.scalars(select(Hero))).all() == []
 
 

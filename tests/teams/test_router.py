@@ -1,13 +1,15 @@
-"""API.md, section Teams and heroes: the teams rows."""
+"""docs/api.md, section Teams and heroes: the teams rows."""
 
 from __future__ import annotations
 
 import uuid
 
+import pytest
 from sqlalchemy import select
 
 from app.heroes.models import Hero
 from app.teams.models import Team
+from tests.assertions import assert_error, assert_invalid
 
 URL = "/api/v1/teams"
 
@@ -28,7 +30,7 @@ async def test_create_returns_201_with_the_team(client, user_headers) -> None:
 
 
 async def test_create_requires_a_signed_in_caller(client) -> None:
-    assert (await client.post(URL, json=new_team())).status_code == 401
+    assert_error(await client.post(URL, json=new_team()), 401, "not_authenticated")
 
 
 async def test_create_refuses_a_name_taken_in_another_letter_case(
@@ -57,26 +59,23 @@ async def test_create_maps_a_unique_violation_race_to_409(
         response = await client.post(URL, json=new_team(name="preventers"), headers=user_headers)
     finally:
         TeamRepository.name_taken = original  # type: ignore[method-assign]
-    assert response.status_code == 409
+    assert_error(response, 409, "conflict")
 
 
-async def test_create_rejects_unknown_fields(client, user_headers) -> None:
-    response = await client.post(URL, json=new_team(motto="x"), headers=user_headers)
-    assert response.status_code == 422
-
-
-async def test_create_rejects_an_empty_name(client, user_headers) -> None:
-    assert (await client.post(URL, json=new_team(name=""), headers=user_headers)).status_code == 422
-
-
-async def test_create_rejects_a_name_of_101_characters(client, user_headers) -> None:
-    response = await client.post(URL, json=new_team(name="n" * 101), headers=user_headers)
-    assert response.status_code == 422
-
-
-async def test_create_rejects_a_headquarters_of_256_characters(client, user_headers) -> None:
-    response = await client.post(URL, json=new_team(headquarters="h" * 256), headers=user_headers)
-    assert response.status_code == 422
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        pytest.param(new_team(motto="x"), "motto", id="unknown-field"),
+        pytest.param(new_team(name=""), "name", id="empty-name"),
+        pytest.param(new_team(name="n" * 101), "name", id="name-101"),
+        pytest.param(new_team(headquarters="h" * 256), "headquarters", id="headquarters-256"),
+    ],
+)
+async def test_create_rejects_invalid_input_naming_the_field(
+    client, user_headers, body: dict[str, object], field: str
+) -> None:
+    response = await client.post(URL, json=body, headers=user_headers)
+    assert_invalid(response, field)
 
 
 # --- GET /teams ----------------------------------------------------------------------------
@@ -105,7 +104,7 @@ async def test_list_name_filter_takes_percent_literally(client, team_factory) ->
 
 
 async def test_list_rejects_limit_101(client) -> None:
-    assert (await client.get(URL, params={"limit": 101})).status_code == 422
+    assert_invalid(await client.get(URL, params={"limit": 101}), "limit")
 
 
 # --- GET /teams/{id} -----------------------------------------------------------------------
@@ -135,7 +134,7 @@ async def test_read_unknown_team_is_404(client) -> None:
 
 
 async def test_read_malformed_id_is_422(client) -> None:
-    assert (await client.get(f"{URL}/42")).status_code == 422
+    assert_invalid(await client.get(f"{URL}/42"), "team_id")
 
 
 async def test_read_statement_count_does_not_grow_with_heroes(
@@ -189,29 +188,33 @@ async def test_update_to_a_taken_name_is_409(client, user_headers, team_factory)
     await team_factory("Taken")
     team = await team_factory("Mine")
     response = await client.patch(f"{URL}/{team.id}", json={"name": "TAKEN"}, headers=user_headers)
-    assert response.status_code == 409
+    assert_error(response, 409, "conflict")
 
 
 async def test_update_requires_a_signed_in_caller(client, team_factory) -> None:
     team = await team_factory()
-    assert (await client.patch(f"{URL}/{team.id}", json={"name": "x"})).status_code == 401
+    response = await client.patch(f"{URL}/{team.id}", json={"name": "x"})
+    assert_error(response, 401, "not_authenticated")
 
 
 async def test_update_unknown_team_is_404(client, user_headers) -> None:
     response = await client.patch(f"{URL}/{uuid.uuid4()}", json={"name": "x"}, headers=user_headers)
-    assert response.status_code == 404
+    assert_error(response, 404, "not_found")
 
 
-async def test_update_rejects_unknown_fields(client, user_headers, team_factory) -> None:
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        pytest.param({"heroes": []}, "heroes", id="unknown-field"),
+        pytest.param({"name": None}, "name", id="null-name"),
+    ],
+)
+async def test_update_rejects_invalid_input_naming_the_field(
+    client, user_headers, team_factory, body: dict[str, object], field: str
+) -> None:
     team = await team_factory()
-    response = await client.patch(f"{URL}/{team.id}", json={"heroes": []}, headers=user_headers)
-    assert response.status_code == 422
-
-
-async def test_update_rejects_a_null_name(client, user_headers, team_factory) -> None:
-    team = await team_factory()
-    response = await client.patch(f"{URL}/{team.id}", json={"name": None}, headers=user_headers)
-    assert response.status_code == 422
+    response = await client.patch(f"{URL}/{team.id}", json=body, headers=user_headers)
+    assert_invalid(response, field)
 
 
 # --- DELETE /teams/{id} --------------------------------------------------------------------
@@ -243,7 +246,7 @@ async def test_delete_with_only_heroes_delete_is_403(
     team = await team_factory()
     other = await user_factory("heroic", permissions=["heroes:delete"])
     response = await client.delete(f"{URL}/{team.id}", headers=await headers_for(other))
-    assert response.status_code == 403
+    assert_error(response, 403, "forbidden")
 
 
 async def test_superuser_may_delete_a_team(client, superuser_headers, team_factory) -> None:
@@ -253,13 +256,12 @@ async def test_superuser_may_delete_a_team(client, superuser_headers, team_facto
 
 async def test_delete_requires_a_signed_in_caller(client, team_factory) -> None:
     team = await team_factory()
-    assert (await client.delete(f"{URL}/{team.id}")).status_code == 401
+    assert_error(await client.delete(f"{URL}/{team.id}"), 401, "not_authenticated")
 
 
 async def test_delete_unknown_team_is_404(client, superuser_headers) -> None:
-    assert (
-        await client.delete(f"{URL}/{uuid.uuid4()}", headers=superuser_headers)
-    ).status_code == 404
+    response = await client.delete(f"{URL}/{uuid.uuid4()}", headers=superuser_headers)
+    assert_error(response, 404, "not_found")
 
 
 async def test_deleting_a_team_leaves_its_heroes_team_less(

@@ -12,6 +12,7 @@ from app.auth.dependencies import require_permission
 from app.core.errors import Forbidden
 from app.notifications.email import EmailMessage
 from app.users.models import User
+from tests.assertions import assert_error, assert_invalid
 from tests.conftest import HeadersFor, UserFactory, login, stored_user
 
 USERS = "/api/v1/users"
@@ -90,13 +91,13 @@ async def test_create_user_as_a_normal_user_gives_403_forbidden(
 
     assert response.status_code == 403
     assert response.json()["code"] == "forbidden"
-    assert (await login(client, "carol", "s3cret-pass")).status_code == 401
+    assert_error(await login(client, "carol", "s3cret-pass"), 401, "invalid_credentials")
 
 
 async def test_create_user_without_a_token_gives_401(client: httpx.AsyncClient) -> None:
     response = await client.post(USERS, json=new_user())
 
-    assert response.status_code == 401
+    assert_error(response, 401, "not_authenticated")
 
 
 @pytest.mark.parametrize(
@@ -121,24 +122,26 @@ async def test_create_user_with_a_taken_field_gives_409_naming_it(
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("body", "field"),
     [
-        pytest.param(new_user(permissions="teams:delete"), id="permissions-not-a-list"),
-        pytest.param(new_user(permissions=["has space"]), id="permission-bad-chars"),
-        pytest.param(new_user(permissions=[""]), id="permission-empty"),
-        pytest.param(new_user(is_active="maybe"), id="is_active-not-bool"),
-        pytest.param(new_user(role="admin"), id="unknown-field"),
-        pytest.param(new_user(password="short"), id="password-short"),
-        pytest.param(new_user(email="carol"), id="email-bad"),
-        pytest.param(new_user(username="c"), id="username-short"),
+        pytest.param(
+            new_user(permissions="teams:delete"), "permissions", id="permissions-not-a-list"
+        ),
+        pytest.param(new_user(permissions=["has space"]), "permissions", id="permission-bad-chars"),
+        pytest.param(new_user(permissions=[""]), "permissions", id="permission-empty"),
+        pytest.param(new_user(is_active="maybe"), "is_active", id="is_active-not-bool"),
+        pytest.param(new_user(role="admin"), "role", id="unknown-field"),
+        pytest.param(new_user(password="short"), "password", id="password-short"),
+        pytest.param(new_user(email="carol"), "email", id="email-bad"),
+        pytest.param(new_user(username="c"), "username", id="username-short"),
     ],
 )
 async def test_create_user_with_invalid_input_gives_422(
-    client: httpx.AsyncClient, superuser_headers: dict[str, str], body: dict[str, Any]
+    client: httpx.AsyncClient, superuser_headers: dict[str, str], body: dict[str, Any], field: str
 ) -> None:
     response = await client.post(USERS, json=body, headers=superuser_headers)
 
-    assert response.status_code == 422
+    assert_invalid(response, field)
 
 
 # --- PATCH /users/{id} ------------------------------------------------------------------------
@@ -217,7 +220,7 @@ async def test_another_normal_user_changing_a_password_gives_403_and_keeps_it(
         f"{USERS}/{user.id}", json={"password": "taken over!"}, headers=await headers_for(bob)
     )
 
-    assert response.status_code == 403
+    assert_error(response, 403, "forbidden")
     assert (await login(client, "alice")).status_code == 200
 
 
@@ -273,8 +276,7 @@ async def test_update_user_to_a_taken_username_gives_409(
         f"{USERS}/{user.id}", json={"username": "Bob"}, headers=superuser_headers
     )
 
-    assert response.status_code == 409
-    assert "username" in response.json()["detail"]
+    assert "username" in assert_error(response, 409, "conflict")["detail"]
 
 
 async def test_update_user_to_a_taken_email_gives_409(
@@ -289,18 +291,17 @@ async def test_update_user_to_a_taken_email_gives_409(
         f"{USERS}/{user.id}", json={"email": "BOB@example.com"}, headers=superuser_headers
     )
 
-    assert response.status_code == 409
-    assert "email" in response.json()["detail"]
+    assert "email" in assert_error(response, 409, "conflict")["detail"]
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("body", "field"),
     [
-        pytest.param({"is_active": None}, id="is_active-null"),
-        pytest.param({"permissions": None}, id="permissions-null"),
-        pytest.param({"permissions": ["bad permission"]}, id="permission-bad"),
-        pytest.param({"username": "x"}, id="username-short"),
-        pytest.param({"role": "admin"}, id="unknown-field"),
+        pytest.param({"is_active": None}, "is_active", id="is_active-null"),
+        pytest.param({"permissions": None}, "permissions", id="permissions-null"),
+        pytest.param({"permissions": ["bad permission"]}, "permissions", id="permission-bad"),
+        pytest.param({"username": "x"}, "username", id="username-short"),
+        pytest.param({"role": "admin"}, "role", id="unknown-field"),
     ],
 )
 async def test_update_user_with_invalid_input_gives_422(
@@ -308,10 +309,11 @@ async def test_update_user_with_invalid_input_gives_422(
     user: User,
     superuser_headers: dict[str, str],
     body: dict[str, Any],
+    field: str,
 ) -> None:
     response = await client.patch(f"{USERS}/{user.id}", json=body, headers=superuser_headers)
 
-    assert response.status_code == 422
+    assert_invalid(response, field)
 
 
 async def test_update_user_with_a_malformed_id_gives_422(
@@ -321,7 +323,7 @@ async def test_update_user_with_a_malformed_id_gives_422(
         f"{USERS}/not-a-uuid", json={"full_name": "x"}, headers=superuser_headers
     )
 
-    assert response.status_code == 422
+    assert_invalid(response, "user_id")
 
 
 # --- DELETE /users/{id} -----------------------------------------------------------------------
@@ -377,7 +379,7 @@ async def test_delete_user_twice_gives_404(
 
     response = await client.delete(f"{USERS}/{user.id}", headers=superuser_headers)
 
-    assert response.status_code == 404
+    assert_error(response, 404, "not_found")
 
 
 # --- POST /users/{id}/notify ------------------------------------------------------------------
@@ -463,15 +465,15 @@ async def test_notify_unknown_user_gives_404_and_sends_nothing(
 ) -> None:
     response = await client.post(f"{USERS}/{UNKNOWN_ID}/notify", headers=superuser_headers)
 
-    assert response.status_code == 404
+    assert_error(response, 404, "not_found")
     assert outbox == []
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("body", "field"),
     [
-        pytest.param({"message": ""}, id="empty-message"),
-        pytest.param({"message": "hi", "subject": "x"}, id="unknown-field"),
+        pytest.param({"message": ""}, "message", id="empty-message"),
+        pytest.param({"message": "hi", "subject": "x"}, "subject", id="unknown-field"),
     ],
 )
 async def test_notify_with_an_invalid_body_gives_422(
@@ -480,10 +482,11 @@ async def test_notify_with_an_invalid_body_gives_422(
     superuser_headers: dict[str, str],
     outbox: list[EmailMessage],
     body: dict[str, Any],
+    field: str,
 ) -> None:
     response = await client.post(f"{USERS}/{user.id}/notify", json=body, headers=superuser_headers)
 
-    assert response.status_code == 422
+    assert_invalid(response, field)
     assert outbox == []
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from app.core.dependencies import get_hasher
 from app.core.security import PasswordHasher
 from app.users.models import Profile, User
+from tests.assertions import assert_error, assert_invalid
 
 URL = "/api/v1/users/bulk"
 
@@ -139,9 +140,9 @@ async def test_a_duplicate_email_inside_the_batch_is_409(
 ) -> None:
     users = [person("one"), {**person("two"), "email": "ONE@example.com"}]
     response = await client.post(URL, json={"users": users}, headers=superuser_headers)
-    assert response.status_code == 409
-    assert "email" in response.json()["detail"]
-    assert "users[1]" in response.json()["detail"]
+    detail = assert_error(response, 409, "conflict")["detail"]
+    assert "email" in detail
+    assert "users[1]" in detail
     assert await user_count(session) == 1
 
 
@@ -150,9 +151,9 @@ async def test_a_clash_with_the_table_is_409_and_nothing_is_stored(
 ) -> None:
     users = [person("fresh"), person("ALICE")]
     response = await client.post(URL, json={"users": users}, headers=superuser_headers)
-    assert response.status_code == 409
-    assert "users[1]" in response.json()["detail"]
-    assert "alice" in response.json()["detail"].lower()
+    detail = assert_error(response, 409, "conflict")["detail"]
+    assert "users[1]" in detail
+    assert "alice" in detail.lower()
     assert await user_count(session) == 2  # alice and the superuser only
 
 
@@ -161,8 +162,7 @@ async def test_names_the_first_clash_in_input_order(
 ) -> None:
     users = [person("aa1"), {**person("aa2"), "email": "alice@example.com"}, person("aa1")]
     response = await client.post(URL, json={"users": users}, headers=superuser_headers)
-    assert response.status_code == 409
-    assert response.json()["detail"].startswith("users[1]")
+    assert assert_error(response, 409, "conflict")["detail"].startswith("users[1]")
 
 
 async def test_a_race_with_another_writer_is_409_and_nothing_is_stored(
@@ -185,23 +185,23 @@ async def test_a_race_with_another_writer_is_409_and_nothing_is_stored(
 
 async def test_requires_a_superuser(client, user_headers) -> None:
     response = await client.post(URL, json={"users": [person("x1x")]}, headers=user_headers)
-    assert response.status_code == 403
+    assert_error(response, 403, "forbidden")
 
 
 async def test_requires_a_signed_in_caller(client) -> None:
-    assert (await client.post(URL, json={"users": [person("x1x")]})).status_code == 401
+    response = await client.post(URL, json={"users": [person("x1x")]})
+    assert_error(response, 401, "not_authenticated")
 
 
 async def test_rejects_an_empty_batch(client, superuser_headers) -> None:
-    assert (
-        await client.post(URL, json={"users": []}, headers=superuser_headers)
-    ).status_code == 422
+    response = await client.post(URL, json={"users": []}, headers=superuser_headers)
+    assert_invalid(response, "users")
 
 
 async def test_rejects_1001_users(client, superuser_headers) -> None:
     users = [person(f"u{i:04d}") for i in range(1001)]
     response = await client.post(URL, json={"users": users}, headers=superuser_headers)
-    assert response.status_code == 422
+    assert_invalid(response, "users")
 
 
 async def test_accepts_1000_users(client, session, superuser_headers, fast_hasher) -> None:
@@ -216,13 +216,13 @@ async def test_accepts_1000_users(client, session, superuser_headers, fast_hashe
 async def test_rejects_unknown_fields_in_a_user(client, session, superuser_headers) -> None:
     users = [person("ok1"), person("ok2", role="admin")]
     response = await client.post(URL, json={"users": users}, headers=superuser_headers)
-    assert response.status_code == 422
+    assert_invalid(response, "users", 1, "role")
     assert await user_count(session) == 1
 
 
 async def test_rejects_unknown_fields_in_the_body(client, superuser_headers) -> None:
     body = {"users": [person("ok1")], "dry_run": True}
-    assert (await client.post(URL, json=body, headers=superuser_headers)).status_code == 422
+    assert_invalid(await client.post(URL, json=body, headers=superuser_headers), "dry_run")
 
 
 async def test_rejects_an_invalid_user_and_stores_nothing(
@@ -230,5 +230,5 @@ async def test_rejects_an_invalid_user_and_stores_nothing(
 ) -> None:
     users = [person("ok1"), person("x", password="short")]
     response = await client.post(URL, json={"users": users}, headers=superuser_headers)
-    assert response.status_code == 422
+    assert_invalid(response, "users", 1, "password")
     assert await user_count(session) == 1

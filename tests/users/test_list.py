@@ -1,4 +1,4 @@
-"""GET /api/v1/users and GET /api/v1/users/{id} (API.md, sections Conventions and Users)."""
+"""GET /api/v1/users and GET /api/v1/users/{id} (docs/api.md, sections Conventions and Users)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from app.users.models import User
+from tests.assertions import assert_error, assert_invalid
 from tests.conftest import UserFactory
 
 USERS = "/api/v1/users"
@@ -107,7 +108,7 @@ async def test_list_users_with_out_of_range_parameters_gives_422(
 ) -> None:
     response = await client.get(USERS, params=params, headers=user_headers)
 
-    assert response.status_code == 422
+    assert_invalid(response, *params)
 
 
 @pytest.mark.parametrize("limit", [1, 100])
@@ -174,7 +175,7 @@ async def test_list_users_text_filter_with_a_nul_character_gives_422(
     """PostgreSQL cannot compare text with NUL: this must not become a 500."""
     response = await client.get(USERS, params={field: "alice\x00"}, headers=user_headers)
 
-    assert response.status_code == 422
+    assert_invalid(response, field)
 
 
 async def test_list_users_filters_email_exactly_in_any_case(
@@ -249,10 +250,10 @@ async def test_read_user_with_a_malformed_id_gives_422(
 ) -> None:
     response = await client.get(f"{USERS}/{bad_id}", headers=user_headers)
 
-    assert response.status_code == 422
+    assert_invalid(response, "user_id")
 
 
 async def test_read_user_without_a_token_gives_401(client: httpx.AsyncClient, user: User) -> None:
     response = await client.get(f"{USERS}/{user.id}")
 
-    assert response.status_code == 401
+    assert_error(response, 401, "not_authenticated")

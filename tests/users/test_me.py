@@ -1,4 +1,4 @@
-"""GET, PATCH and DELETE /api/v1/users/me (API.md, section Users)."""
+"""GET, PATCH and DELETE /api/v1/users/me (docs/api.md, section Users)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from app.users.models import Profile, User
+from tests.assertions import assert_error, assert_invalid
 from tests.conftest import DEFAULT_PASSWORD, UserFactory, login, stored_user
 
 ME = "/api/v1/users/me"
@@ -184,7 +185,7 @@ async def test_update_me_new_username_logs_in(
     await client.patch(ME, json={"username": "Alice.New"}, headers=user_headers)
 
     assert (await login(client, "alice.new")).status_code == 200
-    assert (await login(client, "alice")).status_code == 401
+    assert_error(await login(client, "alice"), 401, "invalid_credentials")
 
 
 @pytest.mark.parametrize("username", ["bob", "BOB", "Bob"])
@@ -225,15 +226,15 @@ async def test_update_me_to_a_taken_email_gives_409_naming_email(
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("body", "field"),
     [
-        pytest.param({"is_active": False}, id="is_active"),
-        pytest.param({"is_superuser": True}, id="is_superuser"),
-        pytest.param({"permissions": ["teams:delete"]}, id="permissions"),
-        pytest.param({"id": "0190a000-0000-7000-8000-000000000000"}, id="id"),
-        pytest.param({"created_at": "2020-01-01T00:00:00Z"}, id="created_at"),
-        pytest.param({"hashed_password": "x"}, id="hashed_password"),
-        pytest.param({"full_name": "ok", "is_superuser": True}, id="mixed"),
+        pytest.param({"is_active": False}, "is_active", id="is_active"),
+        pytest.param({"is_superuser": True}, "is_superuser", id="is_superuser"),
+        pytest.param({"permissions": ["teams:delete"]}, "permissions", id="permissions"),
+        pytest.param({"id": "0190a000-0000-7000-8000-000000000000"}, "id", id="id"),
+        pytest.param({"created_at": "2020-01-01T00:00:00Z"}, "created_at", id="created_at"),
+        pytest.param({"hashed_password": "x"}, "hashed_password", id="hashed_password"),
+        pytest.param({"full_name": "ok", "is_superuser": True}, "is_superuser", id="mixed"),
     ],
 )
 async def test_update_me_with_other_fields_gives_422_and_changes_nothing(
@@ -242,10 +243,11 @@ async def test_update_me_with_other_fields_gives_422_and_changes_nothing(
     user: User,
     user_headers: dict[str, str],
     body: dict[str, Any],
+    field: str,
 ) -> None:
     response = await client.patch(ME, json=body, headers=user_headers)
 
-    assert response.status_code == 422
+    assert_invalid(response, field)
     stored = await stored_user(state, user.id)
     assert stored is not None
     assert (stored.is_active, stored.is_superuser, stored.permissions) == (True, False, [])
@@ -272,7 +274,7 @@ async def test_update_me_with_invalid_values_gives_422(
 ) -> None:
     response = await client.patch(ME, json=body, headers=user_headers)
 
-    assert response.status_code == 422
+    assert_invalid(response, *body)
 
 
 async def test_update_me_422_does_not_echo_the_password(
@@ -280,7 +282,7 @@ async def test_update_me_422_does_not_echo_the_password(
 ) -> None:
     response = await client.patch(ME, json={"password": "tooshrt"}, headers=user_headers)
 
-    assert response.status_code == 422
+    assert_invalid(response, "password")
     assert "tooshrt" not in response.text
 
 
@@ -310,7 +312,7 @@ async def test_delete_me_removes_the_user(
     await client.delete(ME, headers=user_headers)
 
     assert await stored_user(state, user.id) is None
-    assert (await login(client, "alice", DEFAULT_PASSWORD)).status_code == 401
+    assert_error(await login(client, "alice", DEFAULT_PASSWORD), 401, "invalid_credentials")
 
 
 async def test_delete_me_removes_the_profile(
@@ -377,4 +379,4 @@ async def test_email_with_a_display_name_is_refused(client, user_headers) -> Non
     response = await client.patch(
         "/api/v1/users/me", json={"email": "Bob <bob@example.com>"}, headers=user_headers
     )
-    assert response.status_code == 422
+    assert_invalid(response, "email")

@@ -1,4 +1,4 @@
-"""Profiles: /api/v1/users/me/profile and /api/v1/users/{id}/profile (API.md, section Users)."""
+"""Profiles: /api/v1/users/me/profile and /api/v1/users/{id}/profile (docs/api.md, Users)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from app.users.models import User
+from tests.assertions import assert_error, assert_invalid
 from tests.conftest import HeadersFor, UserFactory, bearer
 
 MY_PROFILE = "/api/v1/users/me/profile"
@@ -140,27 +141,37 @@ async def test_replace_my_profile_accepts_values_at_the_limits(
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("body", "field"),
     [
-        pytest.param({"bio": "b" * 5001}, id="bio-5001"),
-        pytest.param({"avatar_url": "https://example.com/" + "a" * 481}, id="url-501"),
-        pytest.param({"avatar_url": "ftp://example.com/a.png"}, id="ftp"),
-        pytest.param({"avatar_url": "javascript:alert(1)"}, id="javascript"),
-        pytest.param({"avatar_url": "not a url"}, id="not-a-url"),
-        pytest.param({"avatar_url": "/relative/a.png"}, id="relative"),
-        pytest.param({"avatar_url": "https://example.com/a.png\n"}, id="trailing-newline"),
-        pytest.param({"avatar_url": " https://example.com/a.png"}, id="leading-space"),
-        pytest.param({"avatar_url": "https://exa\tmple.com/a.png"}, id="tab-inside"),
-        pytest.param({"avatar_url": "https://example.com/a b.png"}, id="space-inside"),
-        pytest.param({"bio": "ok", "website": "https://example.com"}, id="unknown-field"),
+        pytest.param({"bio": "b" * 5001}, "bio", id="bio-5001"),
+        pytest.param(
+            {"avatar_url": "https://example.com/" + "a" * 481}, "avatar_url", id="url-501"
+        ),
+        pytest.param({"avatar_url": "ftp://example.com/a.png"}, "avatar_url", id="ftp"),
+        pytest.param({"avatar_url": "javascript:alert(1)"}, "avatar_url", id="javascript"),
+        pytest.param({"avatar_url": "not a url"}, "avatar_url", id="not-a-url"),
+        pytest.param({"avatar_url": "/relative/a.png"}, "avatar_url", id="relative"),
+        pytest.param(
+            {"avatar_url": "https://example.com/a.png\n"}, "avatar_url", id="trailing-newline"
+        ),
+        pytest.param(
+            {"avatar_url": " https://example.com/a.png"}, "avatar_url", id="leading-space"
+        ),
+        pytest.param({"avatar_url": "https://exa\tmple.com/a.png"}, "avatar_url", id="tab-inside"),
+        pytest.param(
+            {"avatar_url": "https://example.com/a b.png"}, "avatar_url", id="space-inside"
+        ),
+        pytest.param(
+            {"bio": "ok", "website": "https://example.com"}, "website", id="unknown-field"
+        ),
     ],
 )
 async def test_replace_my_profile_with_invalid_values_gives_422(
-    client: httpx.AsyncClient, user_headers: dict[str, str], body: dict[str, Any]
+    client: httpx.AsyncClient, user_headers: dict[str, str], body: dict[str, Any], field: str
 ) -> None:
     response = await client.put(MY_PROFILE, json=body, headers=user_headers)
 
-    assert response.status_code == 422
+    assert_invalid(response, field)
 
 
 async def test_replace_my_profile_with_invalid_values_changes_nothing(
@@ -203,7 +214,7 @@ async def test_read_profile_with_a_malformed_id_gives_422(
 ) -> None:
     response = await client.get("/api/v1/users/not-a-uuid/profile", headers=user_headers)
 
-    assert response.status_code == 422
+    assert_invalid(response, "user_id")
 
 
 async def test_read_profile_of_a_user_without_a_token_gives_401(
@@ -211,4 +222,4 @@ async def test_read_profile_of_a_user_without_a_token_gives_401(
 ) -> None:
     response = await client.get(f"/api/v1/users/{user.id}/profile")
 
-    assert response.status_code == 401
+    assert_error(response, 401, "not_authenticated")

@@ -13,6 +13,7 @@ from sqlalchemy import insert
 from app.db.base import new_id
 from app.users import stream
 from app.users.models import User
+from tests.assertions import assert_error
 
 URL = "/api/v1/users/stream"
 NDJSON = "application/x-ndjson"
@@ -159,7 +160,7 @@ async def test_requires_a_superuser(client, user_headers) -> None:
 
 
 async def test_requires_a_signed_in_caller(client) -> None:
-    assert (await client.get(URL)).status_code == 401
+    assert_error(await client.get(URL), 401, "not_authenticated")
 
 
 @pytest.mark.parametrize("media_type", ["application/json", NDJSON])

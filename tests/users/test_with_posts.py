@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+from tests.assertions import assert_error, assert_invalid
+
 
 def url(user_id: object) -> str:
     return f"/api/v1/users/{user_id}/with-posts"
@@ -54,7 +56,7 @@ async def test_shows_only_that_users_posts(
 
 
 async def test_requires_a_signed_in_caller(client, user) -> None:
-    assert (await client.get(url(user.id))).status_code == 401
+    assert_error(await client.get(url(user.id)), 401, "not_authenticated")
 
 
 async def test_unknown_user_is_404(client, user_headers) -> None:
@@ -64,7 +66,7 @@ async def test_unknown_user_is_404(client, user_headers) -> None:
 
 
 async def test_malformed_user_id_is_422(client, user_headers) -> None:
-    assert (await client.get(url("nope"), headers=user_headers)).status_code == 422
+    assert_invalid(await client.get(url("nope"), headers=user_headers), "user_id")
 
 
 async def test_statement_count_does_not_grow_with_posts(
