@@ -15,6 +15,7 @@ from starlette.middleware.cors import CORSMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.core.config import ConfigError, Settings, get_settings
+from app.core.docs import install_docs
 from app.core.errors import install_error_handlers
 from app.core.logging import configure_logging
 from app.core.metrics import install_metrics
@@ -140,8 +141,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
         openapi_url="/openapi.json" if docs else None,
-        docs_url="/docs" if docs else None,
-        redoc_url="/redoc" if docs else None,
+        # Served by install_docs from the installed package, not FastAPI's CDN pages.
+        docs_url=None,
+        redoc_url=None,
         swagger_ui_parameters={"persistAuthorization": True},
     )
     app.state.settings = settings
@@ -154,6 +156,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             mount(app, router, prefix=API_PREFIX)
         if (public := getattr(module, "public_router", None)) is not None:
             mount(app, public)
+    if docs:
+        # After the domain routers: API requests never try the docs routes.
+        install_docs(app)
 
     # Added innermost first: the request context wraps everything, so even a 413 or a 500
     # carries X-Request-ID and X-Process-Time.
