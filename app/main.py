@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from app.admin.console import install_admin
 from app.core.config import ConfigError, Settings, get_settings
 from app.core.docs import install_docs
 from app.core.errors import install_error_handlers
@@ -159,6 +160,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if docs:
         # After the domain routers: API requests never try the docs routes.
         install_docs(app)
+    install_admin(app, settings)  # /admin, when ADMIN_ENABLED (app/admin)
 
     # Added innermost first: the request context wraps everything, so even a 413 or a 500
     # carries X-Request-ID and X-Process-Time.

@@ -93,6 +93,8 @@ class Settings(BaseSettings):
 
     DOCS_ENABLED: bool = True
     METRICS_ENABLED: bool = True
+    # The admin console at /admin; unset: on in local, off in production.
+    ADMIN_ENABLED: bool | None = None
 
     AGENT_MODEL: str | None = None
     AGENT_TIMEOUT_SECONDS: float = Field(default=30, gt=0)
@@ -122,6 +124,12 @@ class Settings(BaseSettings):
     @property
     def analytics_database_url(self) -> str:
         return self.ANALYTICS_DATABASE_URL or self.DATABASE_URL
+
+    @property
+    def admin_enabled(self) -> bool:
+        if self.ADMIN_ENABLED is None:
+            return self.ENVIRONMENT == "local"
+        return self.ADMIN_ENABLED
 
     @property
     def secret_key(self) -> str:
