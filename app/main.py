@@ -25,6 +25,7 @@ from app.core.ratelimit import RateLimiter, RateLimitMiddleware, RedisStore
 from app.core.routing import mount
 from app.core.security import PasswordHasher, TokenCodec
 from app.core.shutdown import DrainOnSignal, close_websockets
+from app.core.tracing import install_tracing, telemetry_config
 from app.db.engine import Database
 from app.db.migrate import migrate
 from app.domains import load_models, routers
@@ -146,6 +147,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         swagger_ui_parameters={"persistAuthorization": True},
+        telemetry=telemetry_config(settings),  # request spans when tracing is on, else off
     )
     app.state.settings = settings
     # In memory until the lifespan connects Redis (when REDIS_URL is set).
@@ -191,6 +193,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Outside the rate limiter (its 429s are counted), inside the request context.
     install_metrics(app)
     app.add_middleware(RequestContextMiddleware)
+    install_tracing(app, settings)  # Redis spans and trace ids in logs, when OTEL_* is set
     return app
 
 

@@ -45,7 +45,7 @@ def create_engine(url: str, settings: Settings, *, read_only: bool = False) -> A
         kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
         engine = create_async_engine(sa_url, **kwargs)
         _configure_sqlite(engine, read_only=read_only)
-        return engine
+        return _traced(engine, settings)
 
     server_settings = {"application_name": "agora"}
     if read_only:
@@ -60,6 +60,15 @@ def create_engine(url: str, settings: Settings, *, read_only: bool = False) -> A
     )
     engine = create_async_engine(sa_url, **kwargs)
     _check_on_checkout(engine)
+    return _traced(engine, settings)
+
+
+def _traced(engine: AsyncEngine, settings: Settings) -> AsyncEngine:
+    """A span per statement when tracing is on (app/core/tracing.py); nothing otherwise."""
+    if settings.tracing_enabled:
+        from app.core.tracing import instrument_engine
+
+        instrument_engine(engine, settings)
     return engine
 
 
