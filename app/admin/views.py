@@ -91,7 +91,7 @@ class ServiceModelView(ModelView):
             except AppError as exc:
                 await session.rollback()
                 raise AdminError(exc.detail) from None
-            except AdminError:
+            except (AdminError, HTTPException):
                 await session.rollback()
                 raise
             except Exception as exc:
@@ -147,7 +147,7 @@ class ServiceModelView(ModelView):
         pks = [pk for pk in request.query_params.get("pks", "").split(",") if pk]
         items = []
         for pk in pks:
-            obj = await self.get_object_for_delete(pk)
+            obj = await self.get_object_for_delete(str(_uuid(pk)))
             if obj is None:
                 raise HTTPException(status_code=404)
             items.append(self.describe(obj))
@@ -202,6 +202,10 @@ def _permissions(model: Any, _attribute: Any) -> str:
     return ", ".join(model.permissions)
 
 
+def _created(model: Any, _attribute: Any) -> str:
+    return f"{model.created_at:%Y-%m-%d %H:%M}"
+
+
 class UserAdmin(ServiceModelView, model=User):
     name = "User"
     name_plural = "Users"
@@ -239,13 +243,16 @@ class UserAdmin(ServiceModelView, model=User):
         "permissions",
     ]
     column_labels = {
+        "username": "Username",
+        "email": "Email",
         "full_name": "Full name",
         "is_active": "Active",
         "is_superuser": "Superuser",
+        "permissions": "Permissions",
         "created_at": "Created",
         "updated_at": "Updated",
     }
-    column_formatters = {"permissions": _permissions}
+    column_formatters = {"permissions": _permissions, "created_at": _created}
     column_formatters_detail = {"permissions": _permissions}
     form_overrides = {"permissions": Select2TagsField}
     form_args = {"permissions": {"description": "e.g. teams:delete, heroes:delete"}}

@@ -213,3 +213,18 @@ async def test_each_app_keeps_its_own_console(
         http = await browser_like(app)
         await sign_in(http, superuser.username)
         assert (await http.get("/admin/user/list")).status_code == 200
+
+
+async def test_the_consoles_assets_are_not_rate_limited_but_its_pages_are(
+    make_settings: Callable[..., Settings], browser_like: ClientFactory
+) -> None:
+    # A console page loads about a dozen CSS, JS and font files.
+    settings = make_settings(RATE_LIMIT_ENABLED=True, RATE_LIMIT_DEFAULT="3/minute")
+    application = create_app(settings)
+    async with LifespanManager(application):
+        http = await browser_like(application)
+        for _ in range(6):
+            asset = await http.get("/admin/statics/css/main.css")
+            assert asset.status_code == 200
+        pages = [(await http.get("/admin/login")).status_code for _ in range(4)]
+        assert pages == [200, 200, 200, 429]

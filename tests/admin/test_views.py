@@ -342,3 +342,9 @@ async def test_console_pages_link_to_no_external_asset(signed_in: httpx.AsyncCli
     urls = re.findall(r"""(?:src|href)=["']((?:https?:)?//[^"']*)""", page)
     assert urls
     assert [url for url in urls if not url.startswith(f"{BASE_URL}/")] == []
+
+
+async def test_an_action_on_a_malformed_or_unknown_id_is_404(signed_in: httpx.AsyncClient) -> None:
+    for pks in ("not-an-id", "0190e3c1-0000-7000-8000-000000000000"):
+        page = await signed_in.get(f"/admin/user/action/deactivate?pks={pks}")
+        assert page.status_code == 404, pks
