@@ -5,8 +5,8 @@ Install the extra (`pip install 'agora[otel]'`) and set `OTEL_EXPORTER_OTLP_ENDP
 
 - every HTTP request is a SERVER span named `{method} {route template}` (OpenTelemetry's HTTP
   convention: `GET /api/v1/users/{user_id}`, never the raw path), continuing the caller's W3C
-  `traceparent` when it sends one, with spans for its dependencies, endpoint, serialization and
-  background tasks: FastAPI's own telemetry (FastAPI >= 0.165), given our tracer provider;
+  `traceparent` when it sends one: FastAPI's own telemetry (FastAPI >= 0.165), given our
+  tracer provider;
 - every database statement is a CLIENT span (engine events on every engine the app makes:
   the statement's text, never its parameters);
 - every Redis command is a CLIENT span (opentelemetry-instrumentation-redis);
@@ -109,7 +109,9 @@ def telemetry_config(settings: Settings) -> TelemetryConfig:
         "tracing": True,
         "metrics": False,
         "logs": False,
-        "operation_spans": True,
+        # Spans of each dependency, endpoint and serialization: three more per request, for
+        # little a trace of statements and Redis calls does not already show.
+        "operation_spans": False,
         "auto_configure": False,
     }
 
