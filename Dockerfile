@@ -4,6 +4,7 @@
 #
 #   docker build -t agora .                               # core install
 #   docker build -t agora --build-arg INSTALL_AGENT=true .  # with the optional extra `agent`
+#   docker build -t agora --build-arg INSTALL_OTEL=true .   # with the optional extra `otel`
 
 ARG PYTHON_IMAGE=python:3.11-slim
 
@@ -15,17 +16,20 @@ ENV UV_COMPILE_BYTECODE=1 \
     UV_PROJECT_ENVIRONMENT=/app/.venv
 WORKDIR /app
 ARG INSTALL_AGENT=false
+ARG INSTALL_OTEL=false
 # The dependencies first (a layer that only changes with the lock file), then the project.
 COPY pyproject.toml uv.lock README.md ./
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-dev --no-install-project \
-      $([ "$INSTALL_AGENT" = "true" ] && echo "--extra agent")
+      $([ "$INSTALL_AGENT" = "true" ] && echo "--extra agent") \
+      $([ "$INSTALL_OTEL" = "true" ] && echo "--extra otel")
 COPY alembic.ini ./
 COPY migrations ./migrations
 COPY app ./app
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-dev \
-      $([ "$INSTALL_AGENT" = "true" ] && echo "--extra agent")
+      $([ "$INSTALL_AGENT" = "true" ] && echo "--extra agent") \
+      $([ "$INSTALL_OTEL" = "true" ] && echo "--extra otel")
 
 FROM ${PYTHON_IMAGE} AS runtime
 RUN groupadd --system --gid 10001 agora \

@@ -9,13 +9,16 @@ from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from app.admin.console import install_admin
 from app.api import include_routers
 from app.core.config import ConfigError, Settings, get_settings
+from app.core.docs import install_docs
 from app.core.handlers import install_error_handlers
 from app.core.logging import configure_logging
 from app.core.metrics import install_metrics
 from app.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.core.ratelimit import RateLimitMiddleware
+from app.core.tracing import install_tracing, telemetry_config
 from app.lifespan import lifespan
 
 
@@ -34,12 +37,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan(settings),
         openapi_url="/openapi.json" if docs else None,
-        docs_url="/docs" if docs else None,
-        redoc_url="/redoc" if docs else None,
+        # Served by install_docs from the installed package, not FastAPI's CDN pages.
+        docs_url=None,
+        redoc_url=None,
         swagger_ui_parameters={"persistAuthorization": True},
+        telemetry=telemetry_config(settings),  # request spans when tracing is on, else off
     )
     install_error_handlers(app)
     include_routers(app)
+    if docs:
+        # After the domain routers: API requests never try the docs routes.
+        install_docs(app)
+    install_admin(app, settings)  # /admin, when ADMIN_ENABLED (app/admin)
 
     # Added innermost first: the request context wraps everything, so even a 413 or a 500
     # carries X-Request-ID and X-Process-Time.
@@ -70,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Outside the rate limiter (its 429s are counted), inside the request context.
     install_metrics(app, settings)
     app.add_middleware(RequestContextMiddleware)
+    install_tracing(app, settings)  # Redis spans and trace ids in logs, when OTEL_* is set
     return app
 
 

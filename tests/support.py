@@ -21,7 +21,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from redis.asyncio import Redis
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.core.state import STATE_KEY, AppState
 
@@ -40,6 +40,11 @@ class Running:
     app: FastAPI
     client: httpx.AsyncClient
     state: AppState
+    asgi: ASGIApp = field(repr=False)  # the app as a server calls it (lifespan state included)
+
+    def new_client(self, base_url: str = "http://test") -> httpx.AsyncClient:
+        """Another client on the same app (its own cookies); the caller closes it."""
+        return httpx.AsyncClient(transport=httpx.ASGITransport(app=self.asgi), base_url=base_url)
 
 
 @asynccontextmanager
@@ -59,7 +64,7 @@ async def running(
 
         transport = httpx.ASGITransport(app=served, raise_app_exceptions=raise_app_exceptions)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            yield Running(application, client, state[STATE_KEY])
+            yield Running(application, client, state[STATE_KEY], served)
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import secrets
@@ -93,6 +94,15 @@ class Settings(BaseSettings):
 
     DOCS_ENABLED: bool = True
     METRICS_ENABLED: bool = True
+    # The admin console at /admin; unset: on in local, off in production.
+    ADMIN_ENABLED: bool | None = None
+
+    # Traces (app/core/tracing.py, extra `otel`): on when an OTLP endpoint or exporter is set.
+    OTEL_EXPORTER_OTLP_ENDPOINT: str | None = None
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: str | None = None
+    OTEL_TRACES_EXPORTER: Literal["otlp", "console", "none"] | None = None
+    OTEL_SERVICE_NAME: str = "agora"
+    OTEL_SDK_DISABLED: bool = False
 
     AGENT_MODEL: str | None = None
     AGENT_TIMEOUT_SECONDS: float = Field(default=30, gt=0)
@@ -124,6 +134,22 @@ class Settings(BaseSettings):
         return self.ANALYTICS_DATABASE_URL or self.DATABASE_URL
 
     @property
+    def admin_enabled(self) -> bool:
+        if self.ADMIN_ENABLED is None:
+            return self.ENVIRONMENT == "local"
+        return self.ADMIN_ENABLED
+
+    @property
+    def tracing_enabled(self) -> bool:
+        if self.OTEL_SDK_DISABLED or self.OTEL_TRACES_EXPORTER == "none":
+            return False
+        return bool(
+            self.OTEL_EXPORTER_OTLP_ENDPOINT
+            or self.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
+            or self.OTEL_TRACES_EXPORTER
+        )
+
+    @property
     def secret_key(self) -> str:
         if not self.SECRET_KEY:
             raise ConfigError("SECRET_KEY is not set")
@@ -139,6 +165,11 @@ class Settings(BaseSettings):
 
     def check(self) -> None:
         """Refuse settings a production service must not run with (one-line messages)."""
+        if self.tracing_enabled and importlib.util.find_spec("opentelemetry.sdk") is None:
+            raise ConfigError(
+                "tracing is configured (OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_TRACES_EXPORTER) but"
+                " OpenTelemetry is not installed: install the extra, pip install 'agora[otel]'"
+            )
         if self.ENVIRONMENT == "production":
             if not self.SECRET_KEY:
                 raise ConfigError(

@@ -48,6 +48,10 @@ class JsonFormatter(logging.Formatter):
 
 
 CONSOLE_FORMAT = "%(asctime)s %(levelname)-7s %(name)s [%(request_id)s] %(message)s"
+# With tracing on (app/core/tracing.py), records also carry `trace_id` and `span_id`.
+CONSOLE_FORMAT_WITH_TRACE = (
+    "%(asctime)s %(levelname)-7s %(name)s [%(request_id)s trace=%(trace_id)s] %(message)s"
+)
 
 
 def configure_logging(level: str, fmt: str) -> None:
@@ -63,3 +67,10 @@ def configure_logging(level: str, fmt: str) -> None:
     root.setLevel(level)
     # Our request middleware writes the access line; uvicorn's own would be a duplicate.
     logging.getLogger("uvicorn.access").disabled = True
+
+
+def show_trace_ids() -> None:
+    """Console lines show the trace id too (JSON lines carry every field of the record)."""
+    for handler in logging.getLogger().handlers:
+        if getattr(handler, "_agora", False) and not isinstance(handler.formatter, JsonFormatter):
+            handler.setFormatter(logging.Formatter(CONSOLE_FORMAT_WITH_TRACE))

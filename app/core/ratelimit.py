@@ -54,7 +54,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger("app.ratelimit")
 
 EXEMPT_PATHS = frozenset({"/health", "/docs", "/redoc", "/openapi.json"})
-EXEMPT_PREFIXES = ("/health/", "/docs/")
+# /admin/statics/: the console's CSS, JS and fonts (a dozen files a page); its pages and its
+# sign-in (which also takes RATE_LIMIT_LOGIN) are limited like any route.
+EXEMPT_PREFIXES = ("/health/", "/docs/", "/admin/statics/")
 
 
 def is_exempt(path: str) -> bool:

@@ -43,7 +43,7 @@ def create_engine(url: str, settings: Settings, *, read_only: bool = False) -> A
         engine = create_async_engine(sa_url, **kwargs)
         translate_driver_errors(engine)
         _configure_sqlite(engine, read_only=read_only)
-        return engine
+        return _traced(engine, settings)
 
     server_settings = {"application_name": "agora"}
     if read_only:
@@ -59,6 +59,15 @@ def create_engine(url: str, settings: Settings, *, read_only: bool = False) -> A
     engine = create_async_engine(sa_url, **kwargs)
     translate_driver_errors(engine)
     _check_on_checkout(engine)
+    return _traced(engine, settings)
+
+
+def _traced(engine: AsyncEngine, settings: Settings) -> AsyncEngine:
+    """A span per statement when tracing is on (app/core/tracing.py); nothing otherwise."""
+    if settings.tracing_enabled:
+        from app.core.tracing import instrument_engine
+
+        instrument_engine(engine, settings)
     return engine
 
 

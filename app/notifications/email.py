@@ -59,9 +59,14 @@ class SmtpEmailSender:
 
 
 def build_email_sender(settings: Settings) -> EmailSender:
-    if settings.EMAIL_BACKEND == "smtp":
-        return SmtpEmailSender(settings)
-    return ConsoleEmailSender()
+    sender: EmailSender = (
+        SmtpEmailSender(settings) if settings.EMAIL_BACKEND == "smtp" else ConsoleEmailSender()
+    )
+    if settings.tracing_enabled:  # a span per message (app/core/tracing.py)
+        from app.core.tracing import TracedEmailSender
+
+        return TracedEmailSender(sender, settings)
+    return sender
 
 
 async def deliver(sender: EmailSender, message: EmailMessage) -> None:
