@@ -14,6 +14,7 @@ from app.core.config import Settings
 from app.core.errors import InactiveUser, InvalidCredentials, InvalidToken
 from app.core.security import PasswordHasher, TokenCodec, TokenKind, token_digest
 from app.db.base import new_id, utcnow
+from app.db.session import release_connection
 from app.users.models import User
 from app.users.repository import UserRepository
 
@@ -37,6 +38,7 @@ class AuthService:
     async def authenticate(self, identifier: str, password: str) -> User:
         """The user with these credentials. Unknown user and wrong password look the same."""
         user = await self.users.get_by_login(identifier)
+        await release_connection(self.session)  # not held while Argon2 works
         if user is None:
             await self.hasher.dummy_verify(password)
             raise InvalidCredentials()

@@ -9,6 +9,7 @@ otherwise stall the event loop.
 from __future__ import annotations
 
 import hashlib
+import os
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+import anyio
 import anyio.to_thread
 import jwt
 from pwdlib import PasswordHash
@@ -97,17 +99,31 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+# Argon2 keeps a core busy and holds 64 MiB for each hash: more at once than there are cores
+# gains nothing, and under a burst of logins the thread pool's 40 at once starved the event
+# loop and the database driver's threads (writes on SQLite then timed out) and took 2.5 GiB.
+HASH_CONCURRENCY = os.cpu_count() or 1
+
+
 class PasswordHasher:
     def __init__(self, password_hash: PasswordHash | None = None) -> None:
         self._hash = password_hash or PasswordHash((Argon2Hasher(), BcryptHasher()))
         self._dummy: str | None = None
+        self._limiter: anyio.CapacityLimiter | None = None  # made on the event loop
+
+    def _threads(self) -> anyio.CapacityLimiter:
+        if self._limiter is None:
+            self._limiter = anyio.CapacityLimiter(HASH_CONCURRENCY)
+        return self._limiter
 
     async def hash(self, password: str) -> str:
-        return await anyio.to_thread.run_sync(self._hash.hash, password)
+        return await anyio.to_thread.run_sync(self._hash.hash, password, limiter=self._threads())
 
     async def verify_and_update(self, password: str, hashed: str) -> tuple[bool, str | None]:
         """Whether `password` matches, and a new hash when the stored one is outdated."""
-        return await anyio.to_thread.run_sync(self._verify_and_update, password, hashed)
+        return await anyio.to_thread.run_sync(
+            self._verify_and_update, password, hashed, limiter=self._threads()
+        )
 
     def _verify_and_update(self, password: str, hashed: str) -> tuple[bool, str | None]:
         try:

@@ -16,10 +16,10 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from app.core.config import Settings
+from app.db import sqlite
 from app.db.errors import translate_driver_errors
 from app.db.pool import FairAsyncQueuePool
 
-SQLITE_BUSY_TIMEOUT_MS = 5000
 # A pooled PostgreSQL connection idle for longer than this is pinged before it is used again.
 PING_AFTER_IDLE_SECONDS = 10.0
 
@@ -39,10 +39,14 @@ def create_engine(url: str, settings: Settings, *, read_only: bool = False) -> A
         path = _sqlite_path(sa_url)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-        kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+            # The stock sizes (5 + 10 overflow, 30 s), served first come, first served: under a
+            # burst the stock queue let some requests wait past the timeout (503) while
+            # later ones went first. (In-memory databases keep SQLAlchemy's static pool.)
+            kwargs["poolclass"] = FairAsyncQueuePool
+        kwargs["connect_args"] = {"timeout": sqlite.BUSY_TIMEOUT_MS / 1000}
         engine = create_async_engine(sa_url, **kwargs)
         translate_driver_errors(engine)
-        _configure_sqlite(engine, read_only=read_only)
+        sqlite.configure(engine, read_only=read_only)
         return _traced(engine, settings)
 
     server_settings = {"application_name": "agora"}
@@ -102,20 +106,6 @@ def _check_on_checkout(engine: AsyncEngine) -> None:
                 dbapi_connection.ping()
             except Exception as error:
                 raise exc.DisconnectionError("the connection failed a ping") from error
-
-
-def _configure_sqlite(engine: AsyncEngine, *, read_only: bool) -> None:
-    @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        if read_only:
-            cursor.execute("PRAGMA query_only=ON")
-        else:
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.close()
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -21,6 +21,21 @@ async def get_session(state: StateDep) -> AsyncIterator[AsyncSession]:
             raise
 
 
+async def release_connection(session: AsyncSession) -> None:
+    """Give the unit of work's connection back to the pool before slow work that needs no
+    database (checking a password: Argon2 in a worker thread, queued behind the other hashes
+    under a burst of logins). Holding it meanwhile, a burst exhausts the pool: every other
+    request waits behind it, and past the pool timeout gets 503.
+
+    Only for a unit of work that has not written yet: it is committed, which ends its reads.
+    What it loaded stays usable (expire_on_commit=False); the next query checks a connection
+    out again.
+    """
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("release_connection() would commit pending changes early")
+    await session.commit()
+
+
 # scope="function": the commit runs when the endpoint has returned and its response is
 # built, but before it is sent, so a failed commit becomes an error response rather than a
 # success the database never saw.

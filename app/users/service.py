@@ -74,12 +74,15 @@ class UserService:
     async def _create(
         self, data: UserCreate, *, is_active: bool, is_superuser: bool, permissions: list[str]
     ) -> User:
+        # Hashed first: Argon2 (a worker thread, 64 MiB, queued behind the other hashes under
+        # a burst) must not keep a pooled connection checked out while it waits and works.
+        hashed_password = await self.hasher.hash(data.password)
         await self._ensure_available(data.username, data.email)
         user = User(
             username=data.username,
             email=data.email,
             full_name=data.full_name,
-            hashed_password=await self.hasher.hash(data.password),
+            hashed_password=hashed_password,
             is_active=is_active,
             is_superuser=is_superuser,
             permissions=list(permissions),

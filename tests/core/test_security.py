@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import threading
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -41,6 +44,46 @@ async def test_hashing_runs_off_the_event_loop_thread() -> None:
     await hasher.hash("s3cret-pass")
     assert seen
     assert seen[0] is not threading.main_thread()
+
+
+class CountingHash:
+    """Stands in for pwdlib's PasswordHash: slow, and counts how many run at once."""
+
+    def __init__(self) -> None:
+        self.running = 0
+        self.most = 0
+        self._lock = threading.Lock()
+
+    def _work(self) -> None:
+        with self._lock:
+            self.running += 1
+            self.most = max(self.most, self.running)
+        time.sleep(0.05)
+        with self._lock:
+            self.running -= 1
+
+    def hash(self, password: str) -> str:
+        self._work()
+        return "hashed"
+
+    def verify_and_update(self, password: str, hashed: str) -> tuple[bool, str | None]:
+        self._work()
+        return True, None
+
+
+async def test_at_most_one_password_hash_per_cpu_runs_at_once() -> None:
+    # Argon2 takes a core and 64 MiB for each hash: a burst of logins running 40 at once (the
+    # thread pool's size) starved the event loop and the database's threads, and held 2.5 GiB.
+    counting = CountingHash()
+    hasher = PasswordHasher(counting)  # type: ignore[arg-type]
+    cpus = os.cpu_count() or 1
+
+    await asyncio.gather(
+        *(hasher.hash("s3cret-pass") for _ in range(2 * cpus + 2)),
+        *(hasher.verify_and_update("s3cret-pass", "hashed") for _ in range(2 * cpus + 2)),
+    )
+
+    assert counting.most == cpus
 
 
 async def test_bcrypt_hash_verifies_and_is_upgraded_to_argon2() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,6 +36,14 @@ async def waiters_in_line(queue: FairQueue[str], count: int) -> list[asyncio.Tas
 
 def test_the_postgresql_engine_uses_the_fair_pool(settings: Settings) -> None:
     engine = create_engine("postgresql+asyncpg://agora@127.0.0.1/agora", settings)
+
+    assert isinstance(engine.pool, FairAsyncQueuePool)
+
+
+def test_a_sqlite_file_engine_uses_the_fair_pool(settings: Settings, tmp_path: Path) -> None:
+    # A burst of logins on SQLite waited for connections past the 30 s pool timeout (503)
+    # while later requests were served (bench/sqlite_writers.py).
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'fair.db'}", settings)
 
     assert isinstance(engine.pool, FairAsyncQueuePool)
 
