@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col
 
 from app.core.security import PasswordHasher
 from app.db.base import new_id
+from app.db.folding import fold_case, folded
 from app.heroes.models import Hero
 from app.posts.models import Post
 from app.teams.models import Team
@@ -208,13 +209,13 @@ class Generator:
     def team_name(self, taken: set[str]) -> str:
         for _ in range(20):
             name = f"{self.rng.choice(TEAM_ADJECTIVES)} {self.rng.choice(TEAM_NOUNS)}"
-            if name.lower() not in taken:
+            if fold_case(name) not in taken:
                 return name
         return f"{name} {self.tag}-{len(taken)}"  # the combinations ran out: number it
 
     def team(self, taken: set[str]) -> dict[str, Any]:
         name = self.team_name(taken)
-        taken.add(name.lower())
+        taken.add(fold_case(name))
         created = self.moment()
         return {
             "id": new_id(),
@@ -291,7 +292,7 @@ async def seed(
         notify("posts", size)
 
     async with engine.connect() as conn:
-        taken = {name for (name,) in await conn.execute(select(func.lower(col(Team.name))))}
+        taken = {name for (name,) in await conn.execute(select(folded(Team.name)))}
     team_ids: list[uuid.UUID] = []
     for size in _batches(teams, _batch_rows(batch_size, 5)):
         new_teams = [gen.team(taken) for _ in range(size)]

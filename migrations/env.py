@@ -16,6 +16,7 @@ from sqlmodel.sql.sqltypes import AutoString
 
 import app.models  # noqa: F401  (every table on the metadata)
 from app.db.base import UTCDateTime
+from app.db.sqlite import register_functions
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("connection") is None:
@@ -61,6 +62,8 @@ def database_url() -> str:
 
 async def run_async() -> None:
     engine = create_async_engine(database_url(), poolclass=NullPool)
+    if engine.dialect.name == "sqlite":
+        register_functions(engine)  # the indexes on fold_case(...) need it
     try:
         async with engine.connect() as connection:
             await connection.run_sync(run_with)

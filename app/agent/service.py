@@ -30,6 +30,7 @@ from app.agent.schemas import (
 )
 from app.core.errors import AgentError, AgentTimeout, NotFound
 from app.core.pagination import PageParams
+from app.db.folding import fold_case
 from app.posts.schemas import PostFilters, PostRead
 from app.posts.service import PostService
 from app.teams.schemas import TeamFilters
@@ -119,7 +120,7 @@ class AgentReader:
         candidates = await self.teams.list_teams(
             PageParams(skip=0, limit=MAX_TEAM_CANDIDATES), TeamFilters(name=name)
         )
-        exact = [team for team in candidates.items if team.name.casefold() == name.casefold()]
+        exact = [team for team in candidates.items if fold_case(team.name) == fold_case(name)]
         if exact:
             chosen = exact[0]
         elif len(candidates.items) == 1:

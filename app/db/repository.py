@@ -16,13 +16,15 @@ from sqlalchemy.sql.base import ExecutableOption
 from sqlmodel import SQLModel, col
 
 from app.core.pagination import PageParams
+from app.db.folding import contains_folded
 
 ModelT = TypeVar("ModelT", bound=SQLModel)
 
 
 def contains_ci(column: Any, value: str) -> ColumnElement[bool]:
-    """Case-insensitive substring match where `%` and `_` are literal characters."""
-    return col(column).icontains(value, autoescape=True)
+    """Substring match in any letter case (Unicode: app/db/folding.py) where `%` and `_`
+    are literal characters."""
+    return contains_folded(column, value)
 
 
 class Repository(Generic[ModelT]):

@@ -35,6 +35,8 @@ from sqlalchemy import event, exc
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.db import folding
+
 # The file lock, held by one write transaction of another process (or a migration, or the
 # CLI): a single transaction is short, so a wait this long means something is wrong.
 BUSY_TIMEOUT_MS = 10_000
@@ -89,8 +91,21 @@ def is_write(statement: str) -> bool:
     return statement.lstrip()[:7].upper().startswith(_WRITES)
 
 
+def register_functions(engine: AsyncEngine) -> None:
+    """Every connection of `engine` gets the app's SQL functions (`fold_case`), which the
+    unique indexes use: a connection without them cannot write the indexed columns."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _add_functions(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.create_function(
+            folding.SQL_NAME, 1, folding.sql_fold_case, deterministic=True
+        )
+
+
 def configure(engine: AsyncEngine, *, read_only: bool) -> None:
     sync_engine = engine.sync_engine
+
+    register_functions(engine)
 
     @event.listens_for(sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -2,10 +2,11 @@
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Index, func
+from sqlalchemy import Index
 from sqlmodel import Field, Relationship
 
 from app.db.base import IdMixin, TimestampMixin
+from app.db.folding import folded
 
 if TYPE_CHECKING:
     from app.heroes.models import Hero
@@ -31,4 +32,5 @@ class Team(IdMixin, TimestampMixin, table=True):
     )
 
 
-Index("uq_teams_name_lower", func.lower(Team.name), unique=True)
+# Unique in any letter case (app/db/folding.py: the SQL function fold_case).
+Index("uq_teams_name_fold", folded(Team.name), unique=True)

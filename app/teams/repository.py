@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import ColumnElement, func
+from sqlalchemy import ColumnElement
 from sqlalchemy.orm import selectinload
 from sqlmodel import col
 
+from app.db.folding import equals_folded
 from app.db.repository import Repository, contains_ci
 from app.teams.models import Team
 from app.teams.schemas import TeamFilters
@@ -24,7 +25,7 @@ class TeamRepository(Repository[Team]):
         return await self.get(team_id) is not None
 
     async def name_taken(self, name: str, *, exclude: uuid.UUID | None = None) -> bool:
-        where = [func.lower(col(Team.name)) == name.lower()]
+        where = [equals_folded(Team.name, name)]
         if exclude is not None:
             where.append(col(Team.id) != exclude)
         return await self.get_one_by(*where) is not None

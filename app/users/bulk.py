@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.errors import Conflict
 from app.core.security import PasswordHasher
 from app.db.base import new_id, utcnow
+from app.db.folding import fold_case
 from app.users.models import User
 from app.users.repository import UserRepository
 from app.users.schemas import UserCreateAdmin
@@ -39,7 +40,7 @@ def first_clash(
     seen_usernames: dict[str, int] = {}
     seen_emails: dict[str, int] = {}
     for index, data in enumerate(users):
-        username = data.username.lower()
+        username = fold_case(data.username)
         if username in seen_usernames:
             return Conflict(
                 f"users[{index}]: username '{data.username}' repeats "
@@ -75,7 +76,7 @@ async def create_users(
     """Create every user or none; the result is in input order."""
     repository = UserRepository(session)
     taken_usernames, taken_emails = await repository.taken_logins(
-        {data.username.lower() for data in users}, {data.email for data in users}
+        {fold_case(data.username) for data in users}, {data.email for data in users}
     )
     if (clash := first_clash(users, taken_usernames, taken_emails)) is not None:
         raise clash

@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, Text, func
+from sqlalchemy import JSON, Column, ForeignKey, Index, Text
 from sqlmodel import Field, SQLModel
 
 from app.db.base import IdMixin, TimestampMixin, UTCDateTime, utcnow
+from app.db.folding import folded
 
 
 class User(IdMixin, TimestampMixin, table=True):
@@ -26,7 +27,8 @@ class User(IdMixin, TimestampMixin, table=True):
         return self.is_superuser or permission in self.permissions
 
 
-Index("uq_users_username_lower", func.lower(User.username), unique=True)
+# Unique in any letter case (app/db/folding.py: the SQL function fold_case).
+Index("uq_users_username_fold", folded(User.username), unique=True)
 
 
 class Profile(SQLModel, table=True):

@@ -6,9 +6,10 @@ import uuid
 from collections.abc import AsyncIterator, Collection, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, insert, or_, select
+from sqlalchemy import ColumnElement, insert, or_, select
 from sqlmodel import col
 
+from app.db.folding import equals_folded, folded
 from app.db.repository import Repository, contains_ci
 from app.users.models import Profile, User
 from app.users.schemas import UserFilters
@@ -21,13 +22,15 @@ class UserRepository(Repository[User]):
         """A user by username or email, in any letter case."""
         if "\x00" in identifier:  # no stored value has one, and PostgreSQL refuses the query
             return None
-        folded = identifier.lower()
         return await self.get_one_by(
-            or_(func.lower(col(User.username)) == folded, col(User.email) == folded)
+            or_(
+                equals_folded(User.username, identifier),
+                col(User.email) == identifier.lower(),  # stored lower-cased
+            )
         )
 
     async def username_taken(self, username: str, *, exclude: uuid.UUID | None = None) -> bool:
-        where = [func.lower(col(User.username)) == username.lower()]
+        where = [equals_folded(User.username, username)]
         if exclude is not None:
             where.append(col(User.id) != exclude)
         return await self.get_one_by(*where) is not None
@@ -54,12 +57,13 @@ class UserRepository(Repository[User]):
     async def taken_logins(
         self, usernames: Collection[str], emails: Collection[str]
     ) -> tuple[set[str], set[str]]:
-        """Which of these usernames (lower-cased) and emails the table already holds."""
+        """Which of these usernames (case-folded: `fold_case`) and emails the table already
+        holds."""
         if not usernames and not emails:
             return set(), set()
-        lowered = func.lower(col(User.username))
-        statement = select(lowered, col(User.email)).where(
-            or_(lowered.in_(list(usernames)), col(User.email).in_(list(emails)))
+        username = folded(User.username)
+        statement = select(username, col(User.email)).where(
+            or_(username.in_(list(usernames)), col(User.email).in_(list(emails)))
         )
         rows = (await self.session.execute(statement)).all()
         return {row[0] for row in rows}, {row[1] for row in rows}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,14 +13,16 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Column, Connection, inspect, text
+from sqlalchemy import Column, Connection, insert, inspect, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel import SQLModel
 
 from app.core.config import Settings
+from app.db.base import new_id
 from app.db.engine import create_engine
 from app.db.migrate import alembic_config, migrate
+from app.teams.models import Team
 
 
 def _diff(connection: Connection) -> list[Any]:
@@ -44,7 +47,7 @@ async def test_expression_indexes_exist(state) -> None:
         for index in table.indexes
         if any(not isinstance(expr, Column) for expr in index.expressions)
     }
-    assert "uq_users_username_lower" in expected
+    assert {"uq_users_username_fold", "uq_teams_name_fold"} <= expected
     query = (
         "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()"
         if state.db.engine.dialect.name == "postgresql"
@@ -111,3 +114,34 @@ async def test_workers_migrating_at_once_do_not_collide(
     finally:
         for engine in engines:
             await engine.dispose()
+
+
+async def test_upgrade_numbers_team_names_that_now_fold_alike(
+    scratch_url: str, make_settings: Callable[..., Settings]
+) -> None:
+    """Names the old lower() index kept apart but fold_case equates: the oldest keeps its
+    name, the others get the first free number."""
+    engine = create_engine(scratch_url, make_settings(DATABASE_URL=scratch_url))
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    try:
+        await migrate(engine, "e5ed2c11f56a")  # before fold_case
+        async with engine.begin() as conn:
+            for minute, name in enumerate(["Straße", "STRASSE", "strasse (2)", "Other"]):
+                moment = start + timedelta(minutes=minute)
+                await conn.execute(
+                    insert(Team).values(
+                        id=new_id(),
+                        name=name,
+                        headquarters="HQ",
+                        created_at=moment,
+                        updated_at=moment,
+                    )
+                )
+
+        await migrate(engine)
+
+        async with engine.connect() as conn:
+            names = (await conn.execute(select(Team.name).order_by(Team.created_at))).scalars()
+            assert list(names) == ["Straße", "STRASSE (3)", "strasse (2)", "Other"]
+    finally:
+        await engine.dispose()

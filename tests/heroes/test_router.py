@@ -100,6 +100,13 @@ async def test_list_filters_by_name_case_insensitively(client, hero_factory) -> 
     assert [h["name"] for h in body["items"]] == ["Spider-Boy"]
 
 
+async def test_list_filters_by_name_in_any_unicode_case(client, hero_factory) -> None:
+    await hero_factory("Übermensch")
+    await hero_factory("Ubermensch")
+    body = (await client.get(URL, params={"name": "über"})).json()
+    assert [h["name"] for h in body["items"]] == ["Übermensch"]
+
+
 async def test_list_name_filter_takes_underscore_literally(client, hero_factory) -> None:
     await hero_factory("Mr_X")
     await hero_factory("MrsX")

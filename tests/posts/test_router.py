@@ -182,6 +182,16 @@ async def test_q_matches_content_case_insensitively(client, user, post_factory) 
     assert [p["title"] for p in body["items"]] == ["One"]
 
 
+async def test_q_matches_in_any_unicode_case(client, user, post_factory) -> None:
+    await post_factory(user, "Über alles", content="plain")
+    await post_factory(user, "Uber alles", content="plain")
+    await post_factory(user, "Elsewhere", content="ΟΔΥΣΣΕΥΣ and the STRASSE")
+    body = (await client.get(URL, params={"q": "über"})).json()
+    assert [p["title"] for p in body["items"]] == ["Über alles"]
+    body = (await client.get(URL, params={"q": "Straße"})).json()
+    assert [p["title"] for p in body["items"]] == ["Elsewhere"]
+
+
 async def test_q_percent_matches_only_a_literal_percent(client, user, post_factory) -> None:
     await post_factory(user, "100% sure", content="plain")
     await post_factory(user, "plain", content="plain")

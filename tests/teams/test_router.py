@@ -42,6 +42,31 @@ async def test_create_refuses_a_name_taken_in_another_letter_case(
     assert response.json()["code"] == "conflict"
 
 
+@pytest.mark.parametrize(
+    ("taken", "name"),
+    [("Équipe", "équipe"), ("Über", "ÜBER"), ("Straße", "STRASSE"), ("ΟΔΥΣΣΕΥΣ", "οδυσσευς")],
+)
+async def test_create_refuses_a_name_taken_in_another_unicode_case(
+    client, user_headers, team_factory, taken, name
+) -> None:
+    await team_factory(taken)
+    response = await client.post(URL, json=new_team(name=name), headers=user_headers)
+    assert_error(response, 409, "conflict")
+
+
+async def test_two_names_differing_in_unicode_case_cannot_both_be_stored(
+    client, session, team_factory
+) -> None:
+    """The unique index itself folds case (a race past the service's check still fails)."""
+    from sqlalchemy.exc import IntegrityError
+
+    await team_factory("Équipe")
+    session.add(Team(name="équipe", headquarters="Paris"))
+    with pytest.raises(IntegrityError):
+        await session.flush()
+    await session.rollback()
+
+
 async def test_create_maps_a_unique_violation_race_to_409(
     client, app, user_headers, team_factory
 ) -> None:
@@ -94,6 +119,13 @@ async def test_list_filters_by_name_case_insensitively(client, team_factory) -> 
     await team_factory("Preventers")
     body = (await client.get(URL, params={"name": "z-f"})).json()
     assert [t["name"] for t in body["items"]] == ["Z-Force"]
+
+
+async def test_list_filters_by_name_in_any_unicode_case(client, team_factory) -> None:
+    await team_factory("Équipe Rouge")
+    await team_factory("Equipe Bleue")
+    body = (await client.get(URL, params={"name": "équipe"})).json()
+    assert [t["name"] for t in body["items"]] == ["Équipe Rouge"]
 
 
 async def test_list_name_filter_takes_percent_literally(client, team_factory) -> None:

@@ -130,6 +130,17 @@ async def test_list_users_filters_username_by_case_insensitive_substring(
     assert await list_usernames(client, user_headers, username="BOB") == ["rob.bob", "Bobby"]
 
 
+async def test_list_users_username_filter_folds_unicode_case(
+    client: httpx.AsyncClient, user_factory: UserFactory, user_headers: dict[str, str]
+) -> None:
+    # The API only takes ASCII usernames; rows stored otherwise (imported, or from before the
+    # rule) are still found in any case, as every text filter folds case the same way.
+    await user_factory("élise", "elise@example.com")
+    await user_factory("elise2", "elise2@example.com")
+
+    assert await list_usernames(client, user_headers, username="ÉLISE") == ["élise"]
+
+
 async def test_list_users_username_filter_counts_only_matches(
     client: httpx.AsyncClient, user_factory: UserFactory, user_headers: dict[str, str]
 ) -> None:
