@@ -107,6 +107,9 @@ class Settings(BaseSettings):
     AGENT_MODEL: str | None = None
     AGENT_TIMEOUT_SECONDS: float = Field(default=30, gt=0)
 
+    # Inbound WebSocket messages a connection may send a second (bursts of twice that).
+    WS_MESSAGES_PER_SECOND: float = Field(default=20, gt=0)
+
     @field_validator("CORS_ORIGINS", "FORWARDED_ALLOW_IPS", mode="before")
     @classmethod
     def _lists(cls, value: object) -> object:

@@ -54,6 +54,10 @@ class ConnectionManager:
     def __len__(self) -> int:
         return len(self._connections)
 
+    def is_open(self, connection: Connection) -> bool:
+        """Not disconnected, dropped or closed: still receives broadcasts."""
+        return connection in self._connections
+
     def connect(self, websocket: WebSocket, client_id: str) -> Connection:
         """Register an accepted websocket; from now on it receives every broadcast."""
         connection = Connection(websocket, client_id, self.queue_size)

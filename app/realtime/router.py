@@ -1,4 +1,10 @@
-"""`/ws/{client_id}`: every text message is broadcast to every client as `Client {id}: {m}`."""
+"""`/ws/{client_id}`: every text message is broadcast to every client as `Client {id}: {m}`.
+
+Each client's messages are paced (app/realtime/pacing.py): past WS_MESSAGES_PER_SECOND its
+socket is not read (backpressure), and one that floods on is closed with 1008. Without the
+pacing, one client sending as fast as it could filled a prompt reader's send queue (1024
+messages) and the reader was dropped with 1013.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ from fastapi import APIRouter, WebSocket
 
 from app.core.state import state_of
 from app.realtime.manager import MESSAGE_TOO_BIG, POLICY_VIOLATION
+from app.realtime.pacing import Pacer
 
 router = APIRouter(tags=["realtime"])
 
@@ -32,7 +39,9 @@ async def broadcast_socket(websocket: WebSocket, client_id: str) -> None:
         await websocket.close(POLICY_VIOLATION, "client_id: 1 to 64 of A-Z a-z 0-9 _ -")
         return
 
-    realtime = state_of(websocket.scope).realtime
+    state = state_of(websocket.scope)
+    realtime = state.realtime
+    pacer = Pacer(state.settings.WS_MESSAGES_PER_SECOND)
     connection = realtime.manager.connect(websocket, client_id)
     try:
         while True:
@@ -50,6 +59,13 @@ async def broadcast_socket(websocket: WebSocket, client_id: str) -> None:
                 reason = f"over {MAX_MESSAGE_BYTES} bytes"
                 await realtime.manager.close(connection, MESSAGE_TOO_BIG, reason)
                 break
+            # Past the rate: wait, not reading this socket meanwhile.
+            if not await pacer.wait():
+                reason = "sending faster than WS_MESSAGES_PER_SECOND"
+                await realtime.manager.close(connection, POLICY_VIOLATION, reason)
+                break
+            if not realtime.manager.is_open(connection):
+                break  # dropped meanwhile (too slow a reader, or the server shutting down)
             await realtime.broadcast(f"Client {client_id}: {text}")
     finally:
         realtime.manager.disconnect(connection)

@@ -96,6 +96,7 @@ def test_defaults_match_the_contract(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     assert loaded.METRICS_ENABLED
     assert loaded.AGENT_MODEL is None
     assert loaded.AGENT_TIMEOUT_SECONDS == 30
+    assert loaded.WS_MESSAGES_PER_SECOND == 20
 
 
 @pytest.mark.parametrize(

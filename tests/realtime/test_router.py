@@ -111,7 +111,17 @@ async def _broadcast_run(server: Server, readers: list[ClientConnection], count:
         return max(finished) - start
 
 
-async def test_a_client_that_never_reads_does_not_delay_the_others(server: Server) -> None:
+@pytest.fixture(scope="module")
+def unpaced_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A server whose clients may send as fast as they like (WS_MESSAGES_PER_SECOND huge)."""
+    tmp_path = tmp_path_factory.mktemp("ws-unpaced")
+    running = start_server(tmp_path, server_env(tmp_path, {"WS_MESSAGES_PER_SECOND": "1e9"}))
+    yield running
+    running.stop()
+
+
+async def test_a_client_that_never_reads_does_not_delay_the_others(unpaced_server: Server) -> None:
+    server = unpaced_server
     count = 1000
     async with (
         connect(url(server, new_id("r"))) as r1,
@@ -133,3 +143,51 @@ async def test_a_client_that_never_reads_does_not_delay_the_others(server: Serve
             # reads again it finds the close (1013, try again later) after what was buffered.
             await asyncio.sleep(DEFAULT_SEND_TIMEOUT_SECONDS + 1.5)
             assert await close_code(slow, within=30) == 1013
+
+
+# API.md, Settings: WS_MESSAGES_PER_SECOND defaults to 20 a connection, in bursts of twice that.
+RATE = 20
+
+
+async def test_a_flooder_is_slowed_and_a_prompt_reader_keeps_every_message_in_order(
+    server: Server,
+) -> None:
+    flooder_id = new_id("flood")
+    prefix = f"Client {flooder_id}: "
+    received: list[int] = []
+    async with connect(url(server, new_id("reader"))) as reader:
+
+        async def read() -> None:
+            async for message in reader:
+                if isinstance(message, str) and message.startswith(prefix):
+                    received.append(int(message.removeprefix(prefix)))
+
+        reading = asyncio.create_task(read())
+        # Its close frame waits behind what the server has not read yet: do not wait long.
+        async with connect(url(server, flooder_id), close_timeout=1) as flooder:
+
+            async def flood() -> None:
+                for number in range(3000):  # as fast as the socket takes them
+                    await flooder.send(str(number))
+
+            async def drain_own_echoes() -> None:
+                async for _ in flooder:
+                    pass
+
+            flooding = [asyncio.create_task(job()) for job in (flood, drain_own_echoes)]
+            start = time.perf_counter()
+            await asyncio.sleep(3.0)
+            elapsed = time.perf_counter() - start
+            count = len(received)
+            reader_code, flooder_code = reader.close_code, flooder.close_code
+            for task in flooding:
+                task.cancel()
+            await asyncio.gather(*flooding, return_exceptions=True)
+        reading.cancel()
+        await asyncio.gather(reading, return_exceptions=True)
+
+    assert reader_code is None  # the reader was never disconnected
+    assert flooder_code is None  # the flooder is slowed down, not cut off
+    assert received[:count] == list(range(count))  # in order, none lost
+    # A burst of twice the rate at once, then the rate (a second of slack for timing).
+    assert 2 * RATE <= count <= 2 * RATE + RATE * (elapsed + 1.0), (count, elapsed)
