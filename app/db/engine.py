@@ -15,6 +15,10 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+# Every mapped class, registered before an engine serves its first query: relationships name
+# their targets as strings (User.posts "Post", Team.heroes "Hero"), which resolve only once
+# both classes exist, whichever part of the app (or the CLI) runs the query.
+import app.models  # noqa: F401
 from app.core.config import Settings
 from app.db.errors import translate_driver_errors
 from app.db.pool import FairAsyncQueuePool

@@ -25,3 +25,13 @@ async def get_session(state: StateDep) -> AsyncIterator[AsyncSession]:
 # built, but before it is sent, so a failed commit becomes an error response rather than a
 # success the database never saw.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+async def get_stream_session(state: StateDep) -> AsyncIterator[AsyncSession]:
+    """A session for a streamed body, which is read after the endpoint has returned: it stays
+    open until the response has been sent (scope="request"). It only reads: no commit."""
+    async with state.db.sessionmaker() as session:
+        yield session
+
+
+StreamSessionDep = Annotated[AsyncSession, Depends(get_stream_session, scope="request")]

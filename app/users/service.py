@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -12,7 +13,9 @@ from app.auth.repository import AuthSessionRepository
 from app.core.errors import Conflict, Forbidden, NotFound
 from app.core.pagination import Page, PageParams
 from app.core.security import PasswordHasher
+from app.db.base import utcnow
 from app.db.errors import violated_constraint
+from app.users.bulk import INSERT_CHUNK, first_clash, hash_all
 from app.users.models import Profile, User
 from app.users.repository import ProfileRepository, UserRepository
 from app.users.schemas import (
@@ -39,6 +42,12 @@ def conflict_from(exc: IntegrityError) -> Conflict:
     return Conflict()
 
 
+def new_user(data: UserCreate, hashed_password: str, **extra: Any) -> User:
+    """The user row for an input model: its fields that are UserBase's (the password only as
+    its hash); what the input does not set takes UserBase's default."""
+    return User.model_validate(data, update={"hashed_password": hashed_password, **extra})
+
+
 class UserService:
     def __init__(self, session: AsyncSession, hasher: PasswordHasher) -> None:
         self.session = session
@@ -58,37 +67,48 @@ class UserService:
         items, total = await self.users.list(page, self.users.filters(filters))
         return page.page(UserRead, items, total)
 
+    async def stream(self, batch_size: int) -> AsyncIterator[Sequence[Any]]:
+        """Every user, newest first, in batches of `batch_size` rows of UserRead's fields
+        from a server-side cursor. The session must outlive the response (StreamSessionDep)."""
+        async for rows in self.users.stream_rows(batch_size):
+            yield rows
+
     # --- creating ----------------------------------------------------------------------
 
     async def register(self, data: UserCreate) -> User:
-        return await self._create(data, is_active=True, is_superuser=False, permissions=[])
+        """A new account, with UserBase's defaults for what a user may not set."""
+        return await self._create(data)
 
     async def create(self, data: UserCreateAdmin) -> User:
-        return await self._create(
-            data,
-            is_active=data.is_active,
-            is_superuser=data.is_superuser,
-            permissions=data.permissions,
-        )
+        return await self._create(data)
 
-    async def _create(
-        self, data: UserCreate, *, is_active: bool, is_superuser: bool, permissions: list[str]
-    ) -> User:
+    async def _create(self, data: UserCreate) -> User:
         await self._ensure_available(data.username, data.email)
-        user = User(
-            username=data.username,
-            email=data.email,
-            full_name=data.full_name,
-            hashed_password=await self.hasher.hash(data.password),
-            is_active=is_active,
-            is_superuser=is_superuser,
-            permissions=list(permissions),
-        )
+        user = new_user(data, await self.hasher.hash(data.password))
         self.users.add(user)
         await self._flush()  # the user row first: the profile's foreign key points at it
         self.profiles.add(Profile(user_id=user.id))
         await self._flush()
         return user
+
+    async def create_many(self, users: list[UserCreateAdmin]) -> list[User]:
+        """Every user or none (bulk.py), in input order."""
+        taken_usernames, taken_emails = await self.users.taken_logins(
+            {data.username.lower() for data in users}, {data.email for data in users}
+        )
+        if (clash := first_clash(users, taken_usernames, taken_emails)) is not None:
+            raise clash
+        hashes = await hash_all(self.hasher, [data.password for data in users])
+        now = utcnow()
+        created = [
+            new_user(data, hashed, created_at=now, updated_at=now)
+            for data, hashed in zip(users, hashes, strict=True)
+        ]
+        try:
+            await self.users.insert_many(created, chunk=INSERT_CHUNK)
+        except IntegrityError as exc:
+            raise conflict_from(exc) from exc
+        return created
 
     # --- changing ----------------------------------------------------------------------
 

@@ -1,21 +1,21 @@
 """`GET /users/stream`: every user, streamed from a server-side cursor.
 
-The response body is produced after the request's unit of work has ended, so the generator
-opens a session of its own. Rows arrive `STREAM_BATCH` at a time (`yield_per`), each batch is
-serialised and sent, and nothing accumulates: memory stays flat whatever the table size.
+The body is produced after the endpoint has returned, from `UserService.stream` on a session
+that lives until the response has been sent (`StreamSessionDep`). Rows arrive `STREAM_BATCH`
+at a time (`yield_per`), each batch is serialised and sent, and nothing accumulates: memory
+stays flat whatever the table size.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.responses import StreamingResponse
 
-from app.users.repository import UserRepository
 from app.users.schemas import UserRead
+from app.users.service import UserService
 
 NDJSON = "application/x-ndjson"
 STREAM_BATCH = 1000
@@ -36,30 +36,27 @@ def _read(rows: Any) -> list[UserRead]:
 
 
 async def user_chunks(
-    sessionmaker: async_sessionmaker[AsyncSession], *, ndjson: bool, batch_size: int = STREAM_BATCH
+    batches: AsyncIterator[Sequence[Any]], *, ndjson: bool
 ) -> AsyncIterator[bytes]:
     """The body: a JSON array (`[`, users separated by commas, `]`) or one user per line."""
-    async with sessionmaker() as session:
-        first = True
-        if not ndjson:
-            yield b"["
-        async for rows in UserRepository(session).stream_rows(batch_size):
-            users = _read(rows)
-            if ndjson:
-                yield b"".join(user.model_dump_json().encode() + b"\n" for user in users)
-                continue
-            body = _users_json.dump_json(users)[1:-1]  # the items, without the brackets
-            yield body if first else b"," + body
-            first = False
-        if not ndjson:
-            yield b"]"
+    first = True
+    if not ndjson:
+        yield b"["
+    async for rows in batches:
+        users = _read(rows)
+        if ndjson:
+            yield b"".join(user.model_dump_json().encode() + b"\n" for user in users)
+            continue
+        body = _users_json.dump_json(users)[1:-1]  # the items, without the brackets
+        yield body if first else b"," + body
+        first = False
+    if not ndjson:
+        yield b"]"
 
 
-def stream_users_response(
-    sessionmaker: async_sessionmaker[AsyncSession], accept: str | None
-) -> StreamingResponse:
+def stream_users_response(users: UserService, accept: str | None) -> StreamingResponse:
     ndjson = wants_ndjson(accept)
-    chunks = user_chunks(sessionmaker, ndjson=ndjson, batch_size=STREAM_BATCH)
+    chunks = user_chunks(users.stream(STREAM_BATCH), ndjson=ndjson)
     if ndjson:
         return StreamingResponse(chunks, media_type=NDJSON)
     return JSONStreamingResponse(chunks)
