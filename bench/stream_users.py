@@ -133,8 +133,11 @@ async def fresh_database(base_url: str | None, tmp: Path, label: str) -> AsyncIt
 
 
 @asynccontextmanager
-async def server(database_url: str, tmp: Path) -> AsyncIterator[tuple[int, str]]:
-    """uvicorn serving the app on 127.0.0.1 (it migrates the database and adds the admin)."""
+async def server(
+    database_url: str, tmp: Path, app_dir: str | None = None
+) -> AsyncIterator[tuple[int, str]]:
+    """uvicorn serving the app (of this checkout, or of `app_dir`) on 127.0.0.1; it migrates
+    the database and adds the admin."""
     port = free_port()
     env = {
         **os.environ,
@@ -154,7 +157,9 @@ async def server(database_url: str, tmp: Path) -> AsyncIterator[tuple[int, str]]
         sys.executable, "-m", "uvicorn", "app.main:app",
         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
     ]  # fmt: skip
-    proc = await asyncio.create_subprocess_exec(*command, cwd=ROOT, env=env)
+    if app_dir is not None:
+        command += ["--app-dir", app_dir]
+    proc = await asyncio.create_subprocess_exec(*command, cwd=app_dir or ROOT, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
         async with httpx.AsyncClient(base_url=base, timeout=5) as http:

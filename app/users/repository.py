@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Collection, Sequence
+from collections.abc import AsyncGenerator, Collection, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, insert, inspect, or_, select
@@ -74,7 +74,7 @@ class UserRepository(Repository[User]):
             for start in range(0, len(values), chunk):
                 await self.session.execute(insert(table).values(values[start : start + chunk]))
 
-    async def stream_rows(self, batch_size: int) -> AsyncIterator[Sequence[Any]]:
+    async def stream_rows(self, batch_size: int) -> AsyncGenerator[Sequence[Any], None]:
         """Every user, newest first, `batch_size` rows at a time from a server-side cursor.
 
         Only the columns a User response shows (UserRead's fields), as plain rows: no ORM

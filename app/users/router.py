@@ -7,6 +7,7 @@ from fastapi import APIRouter, Body, Header, Query, status
 from starlette.responses import StreamingResponse
 
 from app.auth.dependencies import CurrentUser, SuperUser
+from app.core.dependencies import SettingsDep
 from app.core.errors import (
     Conflict,
     Forbidden,
@@ -119,11 +120,14 @@ async def create_users_in_bulk(
     responses={**STREAM_OPENAPI, **responses(Forbidden)},
 )
 async def stream_users(
-    _: SuperUser, users: UserStreamServiceDep, accept: Annotated[str | None, Header()] = None
+    _: SuperUser,
+    users: UserStreamServiceDep,
+    settings: SettingsDep,
+    accept: Annotated[str | None, Header()] = None,
 ) -> StreamingResponse:
     """Every user, streamed from a server-side cursor: a JSON array, or NDJSON (one User a
     line) with `Accept: application/x-ndjson`. Memory stays flat whatever the table size."""
-    return stream_users_response(users, accept)
+    return await stream_users_response(users, accept, send_timeout=settings.STREAM_SEND_TIMEOUT)
 
 
 @router.get("/{user_id}", response_model=UserRead, responses=responses(NotFound))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -48,6 +48,18 @@ def new_user(data: UserCreate, hashed_password: str, **extra: Any) -> User:
     return User.model_validate(data, update={"hashed_password": hashed_password, **extra})
 
 
+async def _resumed(
+    first: Sequence[Any] | None, rest: AsyncGenerator[Sequence[Any], None]
+) -> AsyncGenerator[Sequence[Any], None]:
+    try:
+        if first is not None:
+            yield first
+        async for batch in rest:
+            yield batch
+    finally:
+        await rest.aclose()
+
+
 class UserService:
     def __init__(self, session: AsyncSession, hasher: PasswordHasher) -> None:
         self.session = session
@@ -67,11 +79,20 @@ class UserService:
         items, total = await self.users.list(page, self.users.filters(filters))
         return page.page(UserRead, items, total)
 
-    async def stream(self, batch_size: int) -> AsyncIterator[Sequence[Any]]:
+    async def stream(self, batch_size: int) -> AsyncGenerator[Sequence[Any], None]:
         """Every user, newest first, in batches of `batch_size` rows of UserRead's fields
-        from a server-side cursor. The session must outlive the response (StreamSessionDep)."""
-        async for rows in self.users.stream_rows(batch_size):
-            yield rows
+        from a server-side cursor. The session must outlive the batches (StreamSessionDep).
+
+        The connection is taken, the query run and the first batch read before this returns:
+        a database that cannot serve the stream fails the request (503), not its body.
+        """
+        batches = self.users.stream_rows(batch_size)
+        try:
+            first = await anext(batches, None)
+        except BaseException:
+            await batches.aclose()
+            raise
+        return _resumed(first, batches)
 
     # --- creating ----------------------------------------------------------------------
 
