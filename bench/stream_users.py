@@ -41,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 import app.models  # noqa: E402, F401  (every table on the metadata)
 from app.core.security import PasswordHasher  # noqa: E402
 from app.db.base import new_id  # noqa: E402
+from app.db.sqlite import register_functions  # noqa: E402
 from app.users.models import User  # noqa: E402
 
 SIZES = [int(s) for s in os.environ.get("SIZES", "20000,200000").split(",")]
@@ -133,8 +134,11 @@ async def fresh_database(base_url: str | None, tmp: Path, label: str) -> AsyncIt
 
 
 @asynccontextmanager
-async def server(database_url: str, tmp: Path) -> AsyncIterator[tuple[int, str]]:
-    """uvicorn serving the app on 127.0.0.1 (it migrates the database and adds the admin)."""
+async def server(
+    database_url: str, tmp: Path, app_dir: str | None = None
+) -> AsyncIterator[tuple[int, str]]:
+    """uvicorn serving the app (of this checkout, or of `app_dir`) on 127.0.0.1; it migrates
+    the database and adds the admin."""
     port = free_port()
     env = {
         **os.environ,
@@ -154,7 +158,9 @@ async def server(database_url: str, tmp: Path) -> AsyncIterator[tuple[int, str]]
         sys.executable, "-m", "uvicorn", "app.main:app",
         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
     ]  # fmt: skip
-    proc = await asyncio.create_subprocess_exec(*command, cwd=ROOT, env=env)
+    if app_dir is not None:
+        command += ["--app-dir", app_dir]
+    proc = await asyncio.create_subprocess_exec(*command, cwd=app_dir or ROOT, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
         async with httpx.AsyncClient(base_url=base, timeout=5) as http:
@@ -185,6 +191,8 @@ async def fill(database_url: str, count: int, hashed: str) -> float:
     """Insert `count` precomputed users in multi-row batches; returns the seconds it took."""
     started = time.perf_counter()
     engine = create_async_engine(database_url)
+    if engine.dialect.name == "sqlite":
+        register_functions(engine)  # fold_case, which the username index uses
     first = datetime(2024, 1, 1, tzinfo=UTC)
     try:
         async with engine.begin() as conn:

@@ -12,8 +12,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
+from app.core.schemas import InputModel
 from app.core.types import text
-from app.users.schemas import InputModel
 
 QUESTION_MAX_LENGTH = 2000
 EXCERPT_LENGTH = 300

@@ -19,6 +19,7 @@ from app.core.ratelimit import login_rate_limit
 from app.notifications.dependencies import MailerDep
 from app.notifications.email import welcome_email
 from app.users.dependencies import UserServiceDep
+from app.users.models import User
 from app.users.schemas import UserCreate, UserRead
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -30,11 +31,11 @@ router = APIRouter(prefix="/auth", tags=["auth"])
     response_model=UserRead,
     responses=responses(Conflict),
 )
-async def register(data: UserCreate, users: UserServiceDep, mailer: MailerDep) -> UserRead:
+async def register(data: UserCreate, users: UserServiceDep, mailer: MailerDep) -> User:
     """Create an account; a welcome email follows in the background."""
     user = await users.register(data)
     mailer.send_later(welcome_email(user.email, user.username))
-    return UserRead.model_validate(user)
+    return user
 
 
 @router.post(

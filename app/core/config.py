@@ -60,6 +60,14 @@ class Settings(BaseSettings):
     DB_MAX_OVERFLOW: int = Field(default=0, ge=0)
     DB_POOL_TIMEOUT: float = Field(default=10.0, gt=0)
     DB_CONNECT_TIMEOUT: float = Field(default=5.0, gt=0)
+    # GET /users/stream reads through a pool of its own: a stream lasts as long as its client
+    # takes to read, and must never hold the connections other requests need. A stream that
+    # cannot have one of these within DB_STREAM_POOL_TIMEOUT answers 503 (before any byte).
+    DB_STREAM_POOL_SIZE: int = Field(default=2, ge=1)
+    DB_STREAM_POOL_TIMEOUT: float = Field(default=1.0, gt=0)
+    # A streamed body's client that takes no data for this long is disconnected, and the
+    # stream's database connection goes back to its pool.
+    STREAM_SEND_TIMEOUT: float = Field(default=30.0, gt=0)
     DB_ECHO: bool = False
 
     SECRET_KEY: str | None = None

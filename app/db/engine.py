@@ -15,6 +15,10 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+# Every mapped class, registered before an engine serves its first query: relationships name
+# their targets as strings (User.posts "Post", Team.heroes "Hero"), which resolve only once
+# both classes exist, whichever part of the app (or the CLI) runs the query.
+import app.models  # noqa: F401
 from app.core.config import Settings
 from app.db import sqlite
 from app.db.errors import translate_driver_errors
@@ -31,8 +35,20 @@ def _sqlite_path(url: URL) -> Path | None:
     return Path(database)
 
 
-def create_engine(url: str, settings: Settings, *, read_only: bool = False) -> AsyncEngine:
-    """An engine tuned for its backend. `read_only` makes every connection refuse writes."""
+def create_engine(
+    url: str,
+    settings: Settings,
+    *,
+    read_only: bool = False,
+    pool_size: int | None = None,
+    pool_timeout: float | None = None,
+) -> AsyncEngine:
+    """An engine tuned for its backend. `read_only` makes every connection refuse writes.
+
+    `pool_size` (with `pool_timeout`) gives a pool of exactly that many connections instead
+    of the one DB_POOL_* describe (on SQLite too, where the driver's default pool is used
+    otherwise).
+    """
     sa_url = make_url(url)
     kwargs: dict[str, Any] = {"echo": settings.DB_ECHO}
     if sa_url.get_backend_name() == "sqlite":
@@ -44,6 +60,12 @@ def create_engine(url: str, settings: Settings, *, read_only: bool = False) -> A
             # later ones went first. (In-memory databases keep SQLAlchemy's static pool.)
             kwargs["poolclass"] = FairAsyncQueuePool
         kwargs["connect_args"] = {"timeout": sqlite.BUSY_TIMEOUT_MS / 1000}
+        if pool_size is not None:
+            kwargs.update(
+                pool_size=pool_size,
+                max_overflow=0,
+                pool_timeout=pool_timeout or settings.DB_POOL_TIMEOUT,
+            )
         engine = create_async_engine(sa_url, **kwargs)
         translate_driver_errors(engine)
         sqlite.configure(engine, read_only=read_only)
@@ -54,9 +76,9 @@ def create_engine(url: str, settings: Settings, *, read_only: bool = False) -> A
         server_settings["default_transaction_read_only"] = "on"
     kwargs.update(
         poolclass=FairAsyncQueuePool,
-        pool_size=settings.DB_POOL_SIZE,
-        max_overflow=settings.DB_MAX_OVERFLOW,
-        pool_timeout=settings.DB_POOL_TIMEOUT,
+        pool_size=pool_size or settings.DB_POOL_SIZE,
+        max_overflow=0 if pool_size is not None else settings.DB_MAX_OVERFLOW,
+        pool_timeout=pool_timeout or settings.DB_POOL_TIMEOUT,
         pool_recycle=1800,
         connect_args={"timeout": settings.DB_CONNECT_TIMEOUT, "server_settings": server_settings},
     )
@@ -115,11 +137,31 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
 
 
 class Database:
-    """The primary engine and its session factory, owned by the application's lifespan."""
+    """The primary engine and its session factory, owned by the application's lifespan.
+
+    Streamed responses read through `stream_engine`, a small pool of its own on the same
+    database (DB_STREAM_POOL_SIZE): a stream lasts as long as its client takes to read, so
+    streams never take the connections other requests need, and an exhausted stream pool
+    only refuses streams. An in-memory SQLite database exists once per engine: there,
+    streams share the primary engine.
+    """
 
     def __init__(self, settings: Settings) -> None:
         self.engine = create_engine(settings.DATABASE_URL, settings)
         self.sessionmaker = create_sessionmaker(self.engine)
+        url = make_url(settings.DATABASE_URL)
+        if url.get_backend_name() == "sqlite" and _sqlite_path(url) is None:
+            self.stream_engine = self.engine
+        else:
+            self.stream_engine = create_engine(
+                settings.DATABASE_URL,
+                settings,
+                pool_size=settings.DB_STREAM_POOL_SIZE,
+                pool_timeout=settings.DB_STREAM_POOL_TIMEOUT,
+            )
+        self.stream_sessionmaker = create_sessionmaker(self.stream_engine)
 
     async def dispose(self) -> None:
+        if self.stream_engine is not self.engine:
+            await self.stream_engine.dispose()
         await self.engine.dispose()

@@ -40,3 +40,17 @@ async def release_connection(session: AsyncSession) -> None:
 # built, but before it is sent, so a failed commit becomes an error response rather than a
 # success the database never saw.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+async def get_stream_session(state: StateDep) -> AsyncIterator[AsyncSession]:
+    """A session for a streamed body, on the streams' own pool (`Database.stream_engine`).
+
+    The body is read after the endpoint has returned: the session stays open until the
+    response has been sent or has failed (scope="request"), which is also when its connection
+    goes back to the pool, whatever happened. It only reads: no commit.
+    """
+    async with state.db.stream_sessionmaker() as session:
+        yield session
+
+
+StreamSessionDep = Annotated[AsyncSession, Depends(get_stream_session, scope="request")]

@@ -8,6 +8,7 @@ from app.auth.dependencies import CurrentUser, require_permission
 from app.core.errors import BadRequest, Forbidden, NotAuthenticated, NotFound, responses
 from app.core.pagination import Page, PageDep
 from app.heroes.dependencies import HeroServiceDep, PathHero
+from app.heroes.models import Hero
 from app.heroes.schemas import HeroCreate, HeroFilters, HeroRead, HeroUpdate
 from app.users.models import User
 
@@ -22,9 +23,9 @@ CanDeleteHeroes = Annotated[User, Depends(require_permission("heroes:delete"))]
     response_model=HeroRead,
     responses=responses(BadRequest, NotAuthenticated),
 )
-async def create_hero(data: HeroCreate, _: CurrentUser, heroes: HeroServiceDep) -> HeroRead:
+async def create_hero(data: HeroCreate, _: CurrentUser, heroes: HeroServiceDep) -> Hero:
     """`secret_name` is stored but never returned; a `team_id` of no team is a 400."""
-    return HeroRead.model_validate(await heroes.create(data))
+    return await heroes.create(data)
 
 
 @router.get("", response_model=Page[HeroRead])
@@ -35,8 +36,8 @@ async def list_heroes(
 
 
 @router.get("/{hero_id}", response_model=HeroRead, responses=responses(NotFound))
-async def read_hero(hero: PathHero) -> HeroRead:
-    return HeroRead.model_validate(hero)
+async def read_hero(hero: PathHero) -> Hero:
+    return hero
 
 
 @router.patch(
@@ -46,8 +47,8 @@ async def read_hero(hero: PathHero) -> HeroRead:
 )
 async def update_hero(
     data: HeroUpdate, _: CurrentUser, hero: PathHero, heroes: HeroServiceDep
-) -> HeroRead:
-    return HeroRead.model_validate(await heroes.update(hero, data))
+) -> Hero:
+    return await heroes.update(hero, data)
 
 
 @router.delete(

@@ -10,9 +10,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
+from app.core.schemas import InputModel
 from app.core.types import JsonInt, text
 from app.teams.schemas import HeroInTeam, TeamRead
-from app.users.schemas import InputModel
 
 HeroName = Annotated[str, text(min_length=1, max_length=100)]
 SecretName = Annotated[str, text(min_length=1, max_length=100)]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, or_, true
-from sqlalchemy.orm import joinedload
+from sqlalchemy import ColumnElement, or_, select, true
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.sql.base import ExecutableOption
 from sqlmodel import col
 
@@ -31,10 +31,19 @@ class PostRepository(Repository[Post]):
     ) -> tuple[list[Post], int]:
         return await self.list(page, where, options=WITH_AUTHOR)
 
-    async def all_by_author(
-        self, author_id: uuid.UUID, where: Sequence[ColumnElement[bool]] = ()
-    ) -> list[Post]:
-        return await self.all([col(Post.author_id) == author_id, *where], options=WITH_AUTHOR)
+    async def author_with_posts(
+        self, author_id: uuid.UUID, where: ColumnElement[bool]
+    ) -> User | None:
+        """The user and their posts matching `where` (newest first, each with its author): two
+        queries however many posts there are."""
+        posts = selectinload(User.posts.and_(where)).joinedload(Post.author)  # type: ignore[attr-defined, arg-type]
+        statement = (
+            select(User)
+            .where(col(User.id) == author_id)
+            .options(posts)
+            .execution_options(populate_existing=True)  # the user may be loaded already
+        )
+        return (await self.session.scalars(statement)).first()
 
     @staticmethod
     def visible_to(viewer: User | None) -> ColumnElement[bool]:

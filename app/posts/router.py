@@ -8,6 +8,7 @@ from app.auth.dependencies import CurrentUser, OptionalUser
 from app.core.errors import Forbidden, NotAuthenticated, NotFound, responses
 from app.core.pagination import Page, PageDep
 from app.posts.dependencies import ChangeablePost, PostServiceDep, VisiblePost
+from app.posts.models import Post
 from app.posts.schemas import PostCreate, PostFilters, PostRead, PostUpdate
 
 router = APIRouter(prefix="/posts", tags=["posts"])
@@ -19,9 +20,9 @@ router = APIRouter(prefix="/posts", tags=["posts"])
     response_model=PostRead,
     responses=responses(NotAuthenticated),
 )
-async def create_post(data: PostCreate, me: CurrentUser, posts: PostServiceDep) -> PostRead:
+async def create_post(data: PostCreate, me: CurrentUser, posts: PostServiceDep) -> Post:
     """Create a post; its author is the caller."""
-    return PostRead.model_validate(await posts.create(data, me))
+    return await posts.create(data, me)
 
 
 @router.get("", response_model=Page[PostRead])
@@ -37,9 +38,9 @@ async def list_posts(
 
 
 @router.get("/{post_id}", response_model=PostRead, responses=responses(NotFound))
-async def read_post(post: VisiblePost) -> PostRead:
+async def read_post(post: VisiblePost) -> Post:
     """A draft is visible to its author and superusers only (404 for anyone else)."""
-    return PostRead.model_validate(post)
+    return post
 
 
 @router.patch(
@@ -49,8 +50,8 @@ async def read_post(post: VisiblePost) -> PostRead:
 )
 async def update_post(
     data: PostUpdate, me: CurrentUser, post: ChangeablePost, posts: PostServiceDep
-) -> PostRead:
-    return PostRead.model_validate(await posts.update(post, data, me))
+) -> Post:
+    return await posts.update(post, data, me)
 
 
 @router.delete(

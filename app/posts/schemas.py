@@ -8,8 +8,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
+from app.core.schemas import InputModel
 from app.core.types import text
-from app.users.schemas import InputModel, UserRead
+from app.users.schemas import UserRead
 
 Title = Annotated[str, text(min_length=1, max_length=255)]
 Content = Annotated[str, text(min_length=1, max_length=100_000)]

@@ -47,9 +47,13 @@ class PostService:
         items, total = await self.posts.list_with_authors(page, where)
         return page.page(PostRead, items, total)
 
-    async def posts_of(self, author: User, viewer: User) -> list[Post]:
-        """Every post of `author` the viewer may see: drafts only for the owner or a superuser."""
-        return await self.posts.all_by_author(author.id, [self.posts.visible_to(viewer)])
+    async def author_with_posts(self, author_id: uuid.UUID, viewer: User) -> User:
+        """The user, with every post of theirs the viewer may see loaded (`User.posts`):
+        drafts only for the owner or a superuser."""
+        author = await self.posts.author_with_posts(author_id, self.posts.visible_to(viewer))
+        if author is None:
+            raise NotFound("User not found")
+        return author
 
     async def create(self, data: PostCreate, author: User) -> Post:
         post = Post(**data.model_dump(), author_id=author.id)

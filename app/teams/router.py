@@ -9,6 +9,7 @@ from app.auth.dependencies import CurrentUser, require_permission
 from app.core.errors import Conflict, Forbidden, NotAuthenticated, NotFound, responses
 from app.core.pagination import Page, PageDep
 from app.teams.dependencies import PathTeam, TeamServiceDep
+from app.teams.models import Team
 from app.teams.schemas import TeamCreate, TeamFilters, TeamRead, TeamUpdate, TeamWithHeroes
 from app.users.models import User
 
@@ -23,9 +24,9 @@ CanDeleteTeams = Annotated[User, Depends(require_permission("teams:delete"))]
     response_model=TeamRead,
     responses=responses(NotAuthenticated, Conflict),
 )
-async def create_team(data: TeamCreate, _: CurrentUser, teams: TeamServiceDep) -> TeamRead:
+async def create_team(data: TeamCreate, _: CurrentUser, teams: TeamServiceDep) -> Team:
     """Team names are unique in any letter case (409)."""
-    return TeamRead.model_validate(await teams.create(data))
+    return await teams.create(data)
 
 
 @router.get("", response_model=Page[TeamRead])
@@ -36,9 +37,9 @@ async def list_teams(
 
 
 @router.get("/{team_id}", response_model=TeamWithHeroes, responses=responses(NotFound))
-async def read_team(team_id: uuid.UUID, teams: TeamServiceDep) -> TeamWithHeroes:
+async def read_team(team_id: uuid.UUID, teams: TeamServiceDep) -> Team:
     """The team and its heroes (loaded in one extra query)."""
-    return TeamWithHeroes.model_validate(await teams.get_with_heroes(team_id))
+    return await teams.get_with_heroes(team_id)
 
 
 @router.patch(
@@ -48,8 +49,8 @@ async def read_team(team_id: uuid.UUID, teams: TeamServiceDep) -> TeamWithHeroes
 )
 async def update_team(
     data: TeamUpdate, _: CurrentUser, team: PathTeam, teams: TeamServiceDep
-) -> TeamRead:
-    return TeamRead.model_validate(await teams.update(team, data))
+) -> Team:
+    return await teams.update(team, data)
 
 
 @router.delete(

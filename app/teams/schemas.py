@@ -8,8 +8,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.schemas import InputModel
 from app.core.types import text
-from app.users.schemas import InputModel
 
 TeamName = Annotated[str, text(min_length=1, max_length=100)]
 Headquarters = Annotated[str, text(min_length=1, max_length=255)]

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import Depends
 
 from app.core.dependencies import HasherDep
-from app.db.session import SessionDep
+from app.db.session import SessionDep, StreamSessionDep
 from app.users.models import User
 from app.users.service import UserService
 
@@ -16,6 +16,14 @@ async def get_user_service(session: SessionDep, hasher: HasherDep) -> UserServic
 
 
 UserServiceDep = Annotated[UserService, Depends(get_user_service)]
+
+
+async def get_user_stream_service(session: StreamSessionDep, hasher: HasherDep) -> UserService:
+    """The service on a session that lives as long as a streamed response."""
+    return UserService(session, hasher)
+
+
+UserStreamServiceDep = Annotated[UserService, Depends(get_user_stream_service)]
 
 
 async def valid_user_id(user_id: uuid.UUID, users: UserServiceDep) -> User:

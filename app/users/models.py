@@ -1,27 +1,54 @@
 """Tables of the accounts domain: users and their profiles."""
 
-from __future__ import annotations
-
 import uuid
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, Column, ForeignKey, Index, Text
-from sqlmodel import Field, SQLModel
+from sqlmodel import AutoString, Field, Relationship, SQLModel
 
 from app.db.base import IdMixin, TimestampMixin, UTCDateTime, utcnow
 from app.db.folding import folded
 
+if TYPE_CHECKING:
+    from app.posts.models import Post
 
-class User(IdMixin, TimestampMixin, table=True):
-    __tablename__ = "users"
+# No `from __future__ import annotations`: SQLModel reads relationship annotations at class
+# creation time.
 
-    username: str = Field(max_length=50)  # stored as typed; unique case-insensitively
-    email: str = Field(max_length=254, unique=True)  # stored lower-cased
-    hashed_password: str = Field(max_length=255)
-    full_name: str | None = Field(default=None, max_length=100)
+
+class UserBase(SQLModel):
+    """A user's public fields, written once: the table's columns (`User`), what every User
+    response shows (`UserRead`), the columns the stream reads and the bulk insert writes.
+
+    Lengths are given as column types (`sa_type`), not `max_length`: they size the columns
+    without becoming constraints of the response schema. The input models (schemas.py) carry
+    the rules a client's values must follow.
+    """
+
+    username: str = Field(sa_type=AutoString(50))  # stored as typed; unique case-insensitively
+    email: str = Field(sa_type=AutoString(254), unique=True)  # stored lower-cased
+    full_name: str | None = Field(default=None, sa_type=AutoString(100))
     is_active: bool = Field(default=True)
     is_superuser: bool = Field(default=False)
     permissions: list[str] = Field(default_factory=list, sa_type=JSON, nullable=False)
+
+
+class User(IdMixin, TimestampMixin, UserBase, table=True):
+    __tablename__ = "users"
+
+    hashed_password: str = Field(max_length=255)  # write-only: no response model has it
+
+    # Read-only view of the user's posts, loaded (with the viewer's visibility) only where a
+    # response shows them: GET /users/{id}/with-posts. Posts go with their author in the
+    # database (ON DELETE CASCADE).
+    posts: list["Post"] = Relationship(
+        sa_relationship_kwargs={
+            "lazy": "raise",
+            "viewonly": True,
+            "order_by": "(Post.created_at.desc(), Post.id.desc())",
+        }
+    )
 
     def has_permission(self, permission: str) -> bool:
         return self.is_superuser or permission in self.permissions

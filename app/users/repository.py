@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Collection, Sequence
+from collections.abc import AsyncGenerator, Collection, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, insert, or_, select
+from sqlalchemy import ColumnElement, insert, inspect, or_, select
 from sqlmodel import col
 
 from app.db.folding import equals_folded, folded
 from app.db.repository import Repository, contains_ci
 from app.users.models import Profile, User
-from app.users.schemas import UserFilters
+from app.users.schemas import UserFilters, UserRead
 
 
 class UserRepository(Repository[User]):
@@ -68,21 +68,21 @@ class UserRepository(Repository[User]):
         rows = (await self.session.execute(statement)).all()
         return {row[0] for row in rows}, {row[1] for row in rows}
 
-    async def insert_many(
-        self, users: Sequence[dict[str, Any]], profiles: Sequence[dict[str, Any]], *, chunk: int
-    ) -> None:
-        """Multi-row INSERTs of `chunk` rows each: a few statements, not one per user."""
-        for start in range(0, len(users), chunk):
-            await self.session.execute(insert(User).values(list(users[start : start + chunk])))
-        for start in range(0, len(profiles), chunk):
-            await self.session.execute(
-                insert(Profile).values(list(profiles[start : start + chunk]))
-            )
+    async def insert_many(self, users: Sequence[User], *, chunk: int) -> None:
+        """The users and their (empty) profiles, in multi-row INSERTs of `chunk` rows each: a
+        few statements, not one per user. The objects are not added to the session."""
+        columns = [attribute.key for attribute in inspect(User).column_attrs]
+        rows = [{key: getattr(user, key) for key in columns} for user in users]
+        profiles = [{"user_id": user.id, "updated_at": user.updated_at} for user in users]
+        for table, values in ((User, rows), (Profile, profiles)):
+            for start in range(0, len(values), chunk):
+                await self.session.execute(insert(table).values(values[start : start + chunk]))
 
-    async def stream_rows(self, batch_size: int) -> AsyncIterator[Sequence[Any]]:
+    async def stream_rows(self, batch_size: int) -> AsyncGenerator[Sequence[Any], None]:
         """Every user, newest first, `batch_size` rows at a time from a server-side cursor.
 
-        Only the columns a User response shows, as plain rows: no ORM identity map grows.
+        Only the columns a User response shows (UserRead's fields), as plain rows: no ORM
+        identity map grows.
         """
         statement = (
             select(*STREAM_COLUMNS)
@@ -94,17 +94,7 @@ class UserRepository(Repository[User]):
             yield partition
 
 
-STREAM_COLUMNS = (
-    col(User.id),
-    col(User.username),
-    col(User.email),
-    col(User.full_name),
-    col(User.is_active),
-    col(User.is_superuser),
-    col(User.permissions),
-    col(User.created_at),
-    col(User.updated_at),
-)
+STREAM_COLUMNS = tuple(col(getattr(User, name)) for name in UserRead.model_fields)
 
 
 class ProfileRepository(Repository[Profile]):

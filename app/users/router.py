@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Header, Query, status
 from starlette.responses import StreamingResponse
 
 from app.auth.dependencies import CurrentUser, SuperUser
-from app.core.dependencies import HasherDep
+from app.core.dependencies import SettingsDep
 from app.core.errors import (
     Conflict,
     Forbidden,
@@ -16,14 +17,12 @@ from app.core.errors import (
     responses,
 )
 from app.core.pagination import Page, PageDep
-from app.core.state import StateDep
-from app.db.session import SessionDep
 from app.notifications.dependencies import MailerDep
 from app.notifications.email import notification_email
 from app.posts.dependencies import PostServiceDep
-from app.posts.schemas import PostRead, UserWithPosts
-from app.users import bulk
-from app.users.dependencies import PathUser, UserServiceDep
+from app.posts.schemas import UserWithPosts
+from app.users.dependencies import PathUser, UserServiceDep, UserStreamServiceDep
+from app.users.models import Profile, User
 from app.users.schemas import (
     MessageResponse,
     NotifyRequest,
@@ -47,14 +46,14 @@ router = APIRouter(
 
 
 @router.get("/me", response_model=UserRead)
-async def read_me(me: CurrentUser) -> UserRead:
-    return UserRead.model_validate(me)
+async def read_me(me: CurrentUser) -> User:
+    return me
 
 
 @router.patch("/me", response_model=UserRead, responses=responses(Conflict))
-async def update_me(data: UserUpdateMe, me: CurrentUser, users: UserServiceDep) -> UserRead:
+async def update_me(data: UserUpdateMe, me: CurrentUser, users: UserServiceDep) -> User:
     """Change username, email, full name or password. A new password ends every login."""
-    return UserRead.model_validate(await users.update(me, data, actor=me))
+    return await users.update(me, data, actor=me)
 
 
 @router.delete("/me", status_code=status.HTTP_204_NO_CONTENT)
@@ -64,16 +63,16 @@ async def delete_me(me: CurrentUser, users: UserServiceDep) -> None:
 
 
 @router.get("/me/profile", response_model=ProfileRead)
-async def read_my_profile(me: CurrentUser, users: UserServiceDep) -> ProfileRead:
-    return ProfileRead.model_validate(await users.get_profile(me.id))
+async def read_my_profile(me: CurrentUser, users: UserServiceDep) -> Profile:
+    return await users.get_profile(me.id)
 
 
 @router.put("/me/profile", response_model=ProfileRead)
 async def replace_my_profile(
     data: ProfileUpdate, me: CurrentUser, users: UserServiceDep
-) -> ProfileRead:
+) -> Profile:
     """Replace the profile: an omitted field becomes null."""
-    return ProfileRead.model_validate(await users.replace_profile(me, data))
+    return await users.replace_profile(me, data)
 
 
 # --- all accounts ---------------------------------------------------------------------------
@@ -85,8 +84,8 @@ async def replace_my_profile(
     response_model=UserRead,
     responses=responses(Forbidden, Conflict),
 )
-async def create_user(data: UserCreateAdmin, _: SuperUser, users: UserServiceDep) -> UserRead:
-    return UserRead.model_validate(await users.create(data))
+async def create_user(data: UserCreateAdmin, _: SuperUser, users: UserServiceDep) -> User:
+    return await users.create(data)
 
 
 @router.get("", response_model=Page[UserRead])
@@ -106,13 +105,11 @@ async def list_users(
     responses=responses(Forbidden, Conflict),
 )
 async def create_users_in_bulk(
-    data: UserBulkCreate, _: SuperUser, session: SessionDep, hasher: HasherDep
-) -> list[UserRead]:
+    data: UserBulkCreate, _: SuperUser, users: UserServiceDep
+) -> list[User]:
     """1..1000 users in one transaction, all or nothing: a clash with the table or inside
     the batch is a 409 naming the first one, and nothing is stored. In input order."""
-    return [
-        UserRead.model_validate(u) for u in await bulk.create_users(session, hasher, data.users)
-    ]
+    return await users.create_many(data.users)
 
 
 # Registered before /{user_id}, which would otherwise take "stream" for a malformed id.
@@ -123,30 +120,30 @@ async def create_users_in_bulk(
     responses={**STREAM_OPENAPI, **responses(Forbidden)},
 )
 async def stream_users(
-    _: SuperUser, state: StateDep, accept: Annotated[str | None, Header()] = None
+    _: SuperUser,
+    users: UserStreamServiceDep,
+    settings: SettingsDep,
+    accept: Annotated[str | None, Header()] = None,
 ) -> StreamingResponse:
     """Every user, streamed from a server-side cursor: a JSON array, or NDJSON (one User a
     line) with `Accept: application/x-ndjson`. Memory stays flat whatever the table size."""
-    return stream_users_response(state.db.sessionmaker, accept)
+    return await stream_users_response(users, accept, send_timeout=settings.STREAM_SEND_TIMEOUT)
 
 
 @router.get("/{user_id}", response_model=UserRead, responses=responses(NotFound))
-async def read_user(_: CurrentUser, user: PathUser) -> UserRead:
-    return UserRead.model_validate(user)
+async def read_user(_: CurrentUser, user: PathUser) -> User:
+    return user
 
 
 @router.get("/{user_id}/with-posts", response_model=UserWithPosts, responses=responses(NotFound))
-async def read_user_with_posts(
-    me: CurrentUser, user: PathUser, posts: PostServiceDep
-) -> UserWithPosts:
+async def read_user_with_posts(user_id: uuid.UUID, me: CurrentUser, posts: PostServiceDep) -> User:
     """The user and their posts, newest first; drafts only for the owner or a superuser."""
-    items = [PostRead.model_validate(post) for post in await posts.posts_of(user, me)]
-    return UserWithPosts(**UserRead.model_validate(user).model_dump(), posts=items)
+    return await posts.author_with_posts(user_id, me)
 
 
 @router.get("/{user_id}/profile", response_model=ProfileRead, responses=responses(NotFound))
-async def read_profile(_: CurrentUser, user: PathUser, users: UserServiceDep) -> ProfileRead:
-    return ProfileRead.model_validate(await users.get_profile(user.id))
+async def read_profile(_: CurrentUser, user: PathUser, users: UserServiceDep) -> Profile:
+    return await users.get_profile(user.id)
 
 
 @router.patch(
@@ -154,9 +151,9 @@ async def read_profile(_: CurrentUser, user: PathUser, users: UserServiceDep) ->
 )
 async def update_user(
     data: UserUpdate, me: CurrentUser, user: PathUser, users: UserServiceDep
-) -> UserRead:
+) -> User:
     """The user or a superuser; only a superuser may change the administrative fields."""
-    return UserRead.model_validate(await users.update(user, data, actor=me))
+    return await users.update(user, data, actor=me)
 
 
 @router.delete(

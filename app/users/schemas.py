@@ -18,7 +18,10 @@ from pydantic import (
     WithJsonSchema,
 )
 
+from app.core.schemas import InputModel, ReadModel
 from app.core.types import HttpUrlStr, text
+from app.db.base import IdMixin, TimestampMixin
+from app.users.models import UserBase
 
 USERNAME_PATTERN = r"^[A-Za-z0-9_.-]{3,50}$"
 PERMISSION_PATTERN = r"^[A-Za-z0-9_.-]+(:[A-Za-z0-9_.*-]+)*$"
@@ -68,10 +71,6 @@ Permission = Annotated[
 Permissions = Annotated[list[Permission], Field(max_length=100)]
 
 
-class InputModel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
 class UserCreate(InputModel):
     username: Username
     email: Email
@@ -118,18 +117,11 @@ class UserBulkCreate(InputModel):
 ADMIN_FIELDS = frozenset({"is_active", "is_superuser", "permissions"})
 
 
-class UserRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: uuid.UUID
-    username: str
-    email: str
-    full_name: str | None
-    is_active: bool
-    is_superuser: bool
-    permissions: list[str]
-    created_at: datetime
-    updated_at: datetime
+# A user as every response shows it: the id, UserBase's fields, the timestamps (in this order:
+# pydantic lists the fields of the last base first). No docstring: it would become the
+# schema's description.
+class UserRead(ReadModel, TimestampMixin, UserBase, IdMixin):
+    pass
 
 
 class UserFilters(BaseModel):

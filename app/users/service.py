@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -12,7 +13,10 @@ from app.auth.repository import AuthSessionRepository
 from app.core.errors import Conflict, Forbidden, NotFound
 from app.core.pagination import Page, PageParams
 from app.core.security import PasswordHasher
+from app.db.base import utcnow
 from app.db.errors import violated_constraint
+from app.db.folding import fold_case
+from app.users.bulk import INSERT_CHUNK, first_clash, hash_all
 from app.users.models import Profile, User
 from app.users.repository import ProfileRepository, UserRepository
 from app.users.schemas import (
@@ -39,6 +43,24 @@ def conflict_from(exc: IntegrityError) -> Conflict:
     return Conflict()
 
 
+def new_user(data: UserCreate, hashed_password: str, **extra: Any) -> User:
+    """The user row for an input model: its fields that are UserBase's (the password only as
+    its hash); what the input does not set takes UserBase's default."""
+    return User.model_validate(data, update={"hashed_password": hashed_password, **extra})
+
+
+async def _resumed(
+    first: Sequence[Any] | None, rest: AsyncGenerator[Sequence[Any], None]
+) -> AsyncGenerator[Sequence[Any], None]:
+    try:
+        if first is not None:
+            yield first
+        async for batch in rest:
+            yield batch
+    finally:
+        await rest.aclose()
+
+
 class UserService:
     def __init__(self, session: AsyncSession, hasher: PasswordHasher) -> None:
         self.session = session
@@ -58,40 +80,60 @@ class UserService:
         items, total = await self.users.list(page, self.users.filters(filters))
         return page.page(UserRead, items, total)
 
+    async def stream(self, batch_size: int) -> AsyncGenerator[Sequence[Any], None]:
+        """Every user, newest first, in batches of `batch_size` rows of UserRead's fields
+        from a server-side cursor. The session must outlive the batches (StreamSessionDep).
+
+        The connection is taken, the query run and the first batch read before this returns:
+        a database that cannot serve the stream fails the request (503), not its body.
+        """
+        batches = self.users.stream_rows(batch_size)
+        try:
+            first = await anext(batches, None)
+        except BaseException:
+            await batches.aclose()
+            raise
+        return _resumed(first, batches)
+
     # --- creating ----------------------------------------------------------------------
 
     async def register(self, data: UserCreate) -> User:
-        return await self._create(data, is_active=True, is_superuser=False, permissions=[])
+        """A new account, with UserBase's defaults for what a user may not set."""
+        return await self._create(data)
 
     async def create(self, data: UserCreateAdmin) -> User:
-        return await self._create(
-            data,
-            is_active=data.is_active,
-            is_superuser=data.is_superuser,
-            permissions=data.permissions,
-        )
+        return await self._create(data)
 
-    async def _create(
-        self, data: UserCreate, *, is_active: bool, is_superuser: bool, permissions: list[str]
-    ) -> User:
+    async def _create(self, data: UserCreate) -> User:
         # Hashed first: Argon2 (a worker thread, 64 MiB, queued behind the other hashes under
         # a burst) must not keep a pooled connection checked out while it waits and works.
         hashed_password = await self.hasher.hash(data.password)
         await self._ensure_available(data.username, data.email)
-        user = User(
-            username=data.username,
-            email=data.email,
-            full_name=data.full_name,
-            hashed_password=hashed_password,
-            is_active=is_active,
-            is_superuser=is_superuser,
-            permissions=list(permissions),
-        )
+        user = new_user(data, hashed_password)
         self.users.add(user)
         await self._flush()  # the user row first: the profile's foreign key points at it
         self.profiles.add(Profile(user_id=user.id))
         await self._flush()
         return user
+
+    async def create_many(self, users: list[UserCreateAdmin]) -> list[User]:
+        """Every user or none (bulk.py), in input order."""
+        taken_usernames, taken_emails = await self.users.taken_logins(
+            {fold_case(data.username) for data in users}, {data.email for data in users}
+        )
+        if (clash := first_clash(users, taken_usernames, taken_emails)) is not None:
+            raise clash
+        hashes = await hash_all(self.hasher, [data.password for data in users])
+        now = utcnow()
+        created = [
+            new_user(data, hashed, created_at=now, updated_at=now)
+            for data, hashed in zip(users, hashes, strict=True)
+        ]
+        try:
+            await self.users.insert_many(created, chunk=INSERT_CHUNK)
+        except IntegrityError as exc:
+            raise conflict_from(exc) from exc
+        return created
 
     # --- changing ----------------------------------------------------------------------
 
