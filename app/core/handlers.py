@@ -18,6 +18,7 @@ import logging
 import re
 from collections.abc import Mapping
 from http import HTTPStatus
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
@@ -107,6 +108,10 @@ class MethodTable:
         return error_response(MethodNotAllowed(headers=response_headers))
 
 
+def _error_key(error: Mapping[str, Any]) -> str:
+    return repr(sorted((key, repr(value)) for key, value in error.items()))
+
+
 async def _app_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
     return error_response(exc)
@@ -159,7 +164,10 @@ def install_error_handlers(app: FastAPI) -> None:
             if declared is not None and request.method not in declared:
                 return methods.not_allowed(request.url.path)
         errors = [{k: v for k, v in error.items() if k != "input"} for error in exc.errors()]
-        return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
+        # A field that two dependencies read (the login form's `username`: the route and its
+        # rate limit) fails in each of them: list each error once, in order.
+        unique = list({_error_key(error): error for error in errors}.values())
+        return JSONResponse({"detail": jsonable_encoder(unique)}, status_code=422)
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
