@@ -16,7 +16,7 @@ from app.core.docs import install_docs
 from app.core.handlers import install_error_handlers
 from app.core.logging import configure_logging
 from app.core.metrics import install_metrics
-from app.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from app.core.middleware import BodySizeLimitMiddleware, HeadMiddleware, RequestContextMiddleware
 from app.core.ratelimit import RateLimitMiddleware
 from app.core.tracing import install_tracing, telemetry_config
 from app.lifespan import lifespan
@@ -51,7 +51,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_admin(app, settings)  # /admin, when ADMIN_ENABLED (app/admin)
 
     # Added innermost first: the request context wraps everything, so even a 413 or a 500
-    # carries X-Request-ID and X-Process-Time.
+    # carries X-Request-ID and X-Process-Time. HEAD is a GET to the routes only.
+    app.add_middleware(HeadMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_body_size=settings.MAX_BODY_SIZE)
     if settings.RATE_LIMIT_ENABLED:
         # Off, the layer would only pass every request through: it is left out.

@@ -101,8 +101,13 @@ class MethodTable:
         return set().union(*found) if found else None
 
     def not_allowed(self, path: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
-        allow = self.methods(path)
+        """405 with `Allow`: the schema's methods for the path (else those the framework
+        named), and HEAD wherever GET is (`HeadMiddleware` answers it), in a stable order."""
         response_headers = dict(headers or {})
+        framework_allow = response_headers.pop("Allow", response_headers.pop("allow", ""))
+        allow = self.methods(path) or {m.strip() for m in framework_allow.split(",") if m.strip()}
+        if "GET" in allow:
+            allow = allow | {"HEAD"}
         if allow:
             response_headers["Allow"] = ", ".join(sorted(allow))
         return error_response(MethodNotAllowed(headers=response_headers))

@@ -4,6 +4,7 @@
 `X-Process-Time`, writes the request log line, and turns an unhandled exception into a 500
 `internal_error` whose body shows no traceback (the traceback goes to the log).
 `BodySizeLimitMiddleware` answers 413 to bodies over the limit without reading them whole.
+`HeadMiddleware` answers HEAD wherever GET is answered.
 """
 
 from __future__ import annotations
@@ -140,3 +141,42 @@ class BodySizeLimitMiddleware:
             await self.app(scope, limited_receive, guarded_send)
         if too_large and not response_started:
             await error_response(PayloadTooLarge())(scope, receive, send)
+
+
+class HeadMiddleware:
+    """HEAD wherever GET (RFC 9110 9.3.2; docs/api.md, Conventions): the routes see a GET, the
+    client gets its status and headers (Content-Length included) without the body.
+
+    Innermost of the middleware, just outside the routing: the layers outside it (request log,
+    metrics, rate limits) see the HEAD. The routes get a copy of the scope with the method
+    changed, never the server's own scope (which must still say HEAD when the response
+    starts); what routing adds to the copy (`route`, `path_params`, ...) is copied back for
+    the layers outside. HEAD stays out of the OpenAPI schema, and a 405 lists HEAD wherever
+    it lists GET (`app/core/handlers.py`). A streamed body is read and dropped: HEAD of
+    /users/stream costs what its GET does, in the server only.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        ended = False
+
+        async def headers_only(message: Message) -> None:
+            nonlocal ended
+            if message["type"] == "http.response.body":
+                if ended or message.get("more_body", False):
+                    return
+                ended = True
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        as_get = {**scope, "method": "GET"}
+        try:
+            await self.app(as_get, receive, headers_only)
+        finally:
+            scope.update({key: value for key, value in as_get.items() if key != "method"})

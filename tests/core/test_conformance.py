@@ -18,10 +18,10 @@ from tests.assertions import assert_error, assert_invalid
 @pytest.mark.parametrize(
     ("method", "path", "allow"),
     [
-        ("OPTIONS", "/api/v1/users/me", "DELETE, GET, PATCH"),
-        ("PUT", "/api/v1/users/0190e3c1-0000-7000-8000-000000000000", "DELETE, GET, PATCH"),
-        ("PUT", "/api/v1/posts", "GET, POST"),
-        ("DELETE", "/api/v1/users/me/profile", "GET, PUT"),
+        ("OPTIONS", "/api/v1/users/me", "DELETE, GET, HEAD, PATCH"),
+        ("PUT", "/api/v1/users/0190e3c1-0000-7000-8000-000000000000", "DELETE, GET, HEAD, PATCH"),
+        ("PUT", "/api/v1/posts", "GET, HEAD, POST"),
+        ("DELETE", "/api/v1/users/me/profile", "GET, HEAD, PUT"),
     ],
 )
 async def test_405_lists_every_method_of_the_path(
@@ -35,7 +35,7 @@ async def test_405_lists_every_method_of_the_path(
 @pytest.mark.parametrize(
     ("method", "path", "allow"),
     [
-        ("PATCH", "/api/v1/users/stream", "GET"),
+        ("PATCH", "/api/v1/users/stream", "GET, HEAD"),
         ("DELETE", "/api/v1/users/bulk", "POST"),
     ],
 )
