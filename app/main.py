@@ -5,9 +5,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
-from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+from starlette.types import ASGIApp
 
 from app.admin.console import install_admin
 from app.api import include_routers
@@ -16,10 +18,28 @@ from app.core.docs import install_docs
 from app.core.handlers import install_error_handlers
 from app.core.logging import configure_logging
 from app.core.metrics import install_metrics
-from app.core.middleware import BodySizeLimitMiddleware, HeadMiddleware, RequestContextMiddleware
+from app.core.middleware import (
+    BodySizeLimitMiddleware,
+    ClientAddressMiddleware,
+    HeadMiddleware,
+    RequestContextMiddleware,
+)
 from app.core.ratelimit import RateLimitMiddleware
 from app.core.tracing import install_tracing, telemetry_config
 from app.lifespan import lifespan
+
+
+class Agora(FastAPI):
+    """FastAPI, with the client address settled outside everything else (Starlette's own
+    outermost layers included): only there is the server's `send`, and with it the address of
+    the connection, still at hand (`ClientAddressMiddleware`)."""
+
+    def __init__(self, *, forwarded_allow_ips: list[str], **kwargs: Any) -> None:
+        self.forwarded_allow_ips = forwarded_allow_ips
+        super().__init__(**kwargs)
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return ClientAddressMiddleware(super().build_middleware_stack(), self.forwarded_allow_ips)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -31,7 +51,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     configure_logging(settings.LOG_LEVEL, settings.LOG_FORMAT)
 
     docs = settings.DOCS_ENABLED
-    app = FastAPI(
+    app = Agora(
+        forwarded_allow_ips=settings.FORWARDED_ALLOW_IPS,
         title="Agora",
         summary="Users, profiles, posts, teams and heroes over FastAPI and SQLModel.",
         version="0.1.0",
@@ -42,6 +63,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         swagger_ui_parameters={"persistAuthorization": True},
         telemetry=telemetry_config(settings),  # request spans when tracing is on, else off
+        # Starlette's redirect builds its Location from the client's Host header; the 404
+        # handler redirects with a relative one instead (app/core/routing.py).
+        redirect_slashes=False,
     )
     install_error_handlers(app)
     include_routers(app)
@@ -57,10 +81,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.RATE_LIMIT_ENABLED:
         # Off, the layer would only pass every request through: it is left out.
         app.add_middleware(RateLimitMiddleware)
-    # The client address (for rate limits and logs) honours X-Forwarded-For only from
-    # FORWARDED_ALLOW_IPS, here in the app so that any ASGI server gets it right (`agora serve`
-    # turns uvicorn's own proxy-header handling off to avoid doing it twice).
-    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.FORWARDED_ALLOW_IPS)
     if settings.CORS_ORIGINS:
         app.add_middleware(
             CORSMiddleware,

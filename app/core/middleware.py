@@ -4,7 +4,8 @@
 `X-Process-Time`, writes the request log line, and turns an unhandled exception into a 500
 `internal_error` whose body shows no traceback (the traceback goes to the log).
 `BodySizeLimitMiddleware` answers 413 to bodies over the limit without reading them whole.
-`HeadMiddleware` answers HEAD wherever GET is answered.
+`HeadMiddleware` answers HEAD wherever GET is answered. `ClientAddressMiddleware` settles the
+client address before anything else runs.
 """
 
 from __future__ import annotations
@@ -14,9 +15,12 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Sequence
+from typing import Any, cast
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.core.errors import InternalError, PayloadTooLarge, error_response
 from app.core.logging import request_id_var
@@ -180,3 +184,46 @@ class HeadMiddleware:
             await self.app(as_get, receive, headers_only)
         finally:
             scope.update({key: value for key, value in as_get.items() if key != "method"})
+
+
+def _connection_of(send: Send) -> Any:
+    """The server's transport behind `send`, where the server exposes it (uvicorn's `send`
+    is a method of the request cycle, or of the WebSocket protocol, that holds it)."""
+    return getattr(getattr(send, "__self__", None), "transport", None)
+
+
+class ClientAddressMiddleware:
+    """`scope["client"]` is the peer of the connection, or the `X-Forwarded-For` client when
+    that peer is one of FORWARDED_ALLOW_IPS: the app's setting, whatever the server did.
+
+    uvicorn applies X-Forwarded-For itself unless told not to (`--no-proxy-headers`, as
+    `agora serve` does), trusting its own `--forwarded-allow-ips`, or the process environment's
+    FORWARDED_ALLOW_IPS, or 127.0.0.1; it never reads the `.env` the app's settings come from.
+    Served plainly (`python -m uvicorn app.main:app`) with FORWARDED_ALLOW_IPS in `.env` only,
+    a spoofed header from 127.0.0.1 got a client address, and a rate-limit bucket, of its
+    choosing. So this layer, outermost (`app.main.Agora`), first puts back the address and
+    scheme of the connection itself, read from the server's transport, and then applies
+    X-Forwarded-For (uvicorn's own middleware) with the app's list. Under a server that
+    exposes no transport, the scope's address stands: turn that server's own proxy-header
+    handling off (see README, Serving).
+    """
+
+    def __init__(self, app: ASGIApp, trusted_hosts: Sequence[str]) -> None:
+        self.app = app
+        # uvicorn types ASGI apps with its own TypedDicts; Starlette's are plain mappings.
+        forwarded: Any = ProxyHeadersMiddleware(cast(Any, app), trusted_hosts=list(trusted_hosts))
+        self.forwarded: ASGIApp = forwarded
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        transport = _connection_of(send)
+        if transport is not None:
+            peer = transport.get_extra_info("peername")
+            if isinstance(peer, tuple) and len(peer) >= 2:
+                scope["client"] = (str(peer[0]), int(peer[1]))
+            secure = bool(transport.get_extra_info("sslcontext"))
+            plain, tls = ("http", "https") if scope["type"] == "http" else ("ws", "wss")
+            scope["scheme"] = tls if secure else plain
+        await self.forwarded(scope, receive, send)
