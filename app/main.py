@@ -22,6 +22,7 @@ from app.core.middleware import (
     BodySizeLimitMiddleware,
     ClientAddressMiddleware,
     HeadMiddleware,
+    RelativeRedirectMiddleware,
     RequestContextMiddleware,
 )
 from app.core.ratelimit import RateLimitMiddleware
@@ -63,9 +64,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         swagger_ui_parameters={"persistAuthorization": True},
         telemetry=telemetry_config(settings),  # request spans when tracing is on, else off
-        # Starlette's redirect builds its Location from the client's Host header; the 404
-        # handler redirects with a relative one instead (app/core/routing.py).
-        redirect_slashes=False,
     )
     install_error_handlers(app)
     include_routers(app)
@@ -99,6 +97,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     # Outside the rate limiter (its 429s are counted), inside the request context.
     install_metrics(app, settings)
+    # Every redirect to the request's own origin leaves with a relative Location.
+    app.add_middleware(RelativeRedirectMiddleware)
     app.add_middleware(RequestContextMiddleware)
     install_tracing(app, settings)  # Redis spans and trace ids in logs, when OTEL_* is set
     return app

@@ -38,7 +38,6 @@ from app.core.errors import (
     NotFound,
     error_response,
 )
-from app.core.routing import slash_redirect
 from app.db.errors import is_database_unavailable, is_foreign_key_violation
 
 logger = logging.getLogger("app.errors")
@@ -179,11 +178,6 @@ def install_error_handlers(app: FastAPI) -> None:
         assert isinstance(exc, StarletteHTTPException)
         if exc.status_code == 405:
             return methods.not_allowed(request.url.path, exc.headers)
-        if exc.status_code == 404 and "route" not in request.scope:
-            # No route has the path: one may have it with(out) the trailing slash.
-            redirect = slash_redirect(request.scope, app.router.routes)
-            if redirect is not None:
-                return redirect
         if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
             # A JSON body that is not UTF-8: as invalid as malformed JSON, so the same 422
             # FastAPI gives for that (its own answer here is an undocumented 400).

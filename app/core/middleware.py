@@ -4,7 +4,8 @@
 `X-Process-Time`, writes the request log line, and turns an unhandled exception into a 500
 `internal_error` whose body shows no traceback (the traceback goes to the log).
 `BodySizeLimitMiddleware` answers 413 to bodies over the limit without reading them whole.
-`HeadMiddleware` answers HEAD wherever GET is answered. `ClientAddressMiddleware` settles the
+`HeadMiddleware` answers HEAD wherever GET is answered. `RelativeRedirectMiddleware` keeps the
+Host header out of redirects. `ClientAddressMiddleware` settles the
 client address before anything else runs.
 """
 
@@ -17,8 +18,9 @@ import time
 import uuid
 from collections.abc import Sequence
 from typing import Any, cast
+from urllib.parse import urlsplit, urlunsplit
 
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import URL, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
@@ -227,3 +229,47 @@ class ClientAddressMiddleware:
             plain, tls = ("http", "https") if scope["type"] == "http" else ("ws", "wss")
             scope["scheme"] = tls if secure else plain
         await self.forwarded(scope, receive, send)
+
+
+def relative_location(location: str, scope: Scope) -> str | None:
+    """`location` as a path-absolute reference when it points at the request's own origin
+    (the one Starlette derives from the Host header), else None."""
+    parts = urlsplit(location)
+    if not (parts.scheme and parts.netloc):
+        return None  # already relative
+    if parts.netloc.lower() != URL(scope=scope).netloc.lower():
+        return None
+    path = parts.path or "/"
+    if path.startswith("//"):
+        # Written as it is, `//a/b` would name host `a`: `/.` keeps it a path (RFC 3986 5.2.4).
+        path = "/." + path
+    return urlunsplit(("", "", path, parts.query, parts.fragment))
+
+
+class RelativeRedirectMiddleware:
+    """A `Location` on the request's own origin leaves path-absolute (`/api/v1/teams`).
+
+    Starlette's trailing-slash redirect, `request.url_for` and so the admin console's
+    redirects build absolute URLs from the request's `Host` header: a client that sent
+    `Host: evil.example` was redirected there (a cache or a proxy that keys on the path would
+    pass that on to others). A relative reference keeps every client on the host it asked.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_relative(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                location = headers.get("location")
+                relative = relative_location(location, scope) if location else None
+                if relative is not None:
+                    headers["location"] = relative
+            await send(message)
+
+        await self.app(scope, receive, send_relative)

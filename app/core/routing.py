@@ -10,11 +10,8 @@ behaviour.
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from fastapi import APIRouter, FastAPI
-from starlette.responses import RedirectResponse
-from starlette.routing import BaseRoute, Match
+from starlette.routing import Match
 from starlette.types import Scope
 
 
@@ -52,27 +49,3 @@ def mount(app: FastAPI, router: APIRouter, prefix: str = "") -> None:
         app.include_router(PrefixGate(router, prefix))
     else:
         app.include_router(router)
-
-
-def slash_redirect(scope: Scope, routes: list[BaseRoute]) -> RedirectResponse | None:
-    """Starlette's trailing-slash redirect (`/teams/` -> `/teams`), with a relative Location.
-
-    Starlette writes an absolute URL built from the request's `Host` header, so
-    `Host: evil.example` sent the client there; the app turns that off (`redirect_slashes=
-    False`) and the 404 handler asks here instead. A path-absolute Location keeps the client
-    on the host it asked, and is never `//host` (which a client would read as another host).
-    """
-    path: str = scope["path"]
-    if scope["type"] != "http" or route_path(scope) == "/":
-        return None
-    other = path.rstrip("/") if path.endswith("/") else path + "/"
-    if not other.startswith("/") or other.startswith("//"):
-        return None
-    redirect_scope = {**scope, "path": other}
-    if all(route.matches(redirect_scope)[0] is Match.NONE for route in routes):
-        return None
-    location = quote(other)
-    query: bytes = scope.get("query_string", b"")
-    if query:
-        location += "?" + query.decode("latin-1")
-    return RedirectResponse(location, status_code=307)

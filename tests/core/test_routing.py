@@ -128,3 +128,39 @@ async def test_a_path_no_route_has_with_or_without_a_slash_is_404(
     response = await client.get("/api/v1/teams-archive/", follow_redirects=False)
 
     assert_error(response, 404, "not_found")
+
+
+async def test_an_admin_console_redirect_stays_on_the_host_whatever_the_host_header(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.get("/admin/", headers={"Host": "evil.example"})
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/admin/login"
+
+
+@pytest.mark.parametrize(
+    ("location", "relative"),
+    [
+        ("http://evil.example/a/b?c=d#e", "/a/b?c=d#e"),
+        ("https://EVIL.example", "/"),
+        ("http://evil.example//other.example/x", "/.//other.example/x"),
+        ("http://other.example/a", None),
+        ("http://evil.example:8080/a", None),
+        ("/already/relative", None),
+    ],
+)
+def test_only_a_location_on_the_requests_own_origin_is_made_relative(
+    location: str, relative: str | None
+) -> None:
+    from app.core.middleware import relative_location
+
+    scope = {
+        "type": "http",
+        "scheme": "http",
+        "server": ("127.0.0.1", 8000),
+        "path": "/",
+        "query_string": b"",
+        "headers": [(b"host", b"evil.example")],
+    }
+    assert relative_location(location, scope) == relative
