@@ -52,12 +52,20 @@ def escape_controls(text: str) -> str:
     return text.translate(_ESCAPES)
 
 
-class ConsoleFormatter(logging.Formatter):
-    """`CONSOLE_FORMAT`, one line a record, every value escaped; a traceback follows on lines
-    of its own, each behind `CONTINUATION` (and escaped too)."""
+CONSOLE_FORMAT = "%(asctime)s %(levelname)-7s %(name)s [%(request_id)s] %(message)s"
+# With tracing on (app/core/tracing.py), records also carry `trace_id` and `span_id`.
+CONSOLE_FORMAT_WITH_TRACE = (
+    "%(asctime)s %(levelname)-7s %(name)s [%(request_id)s trace=%(trace_id)s] %(message)s"
+)
 
-    def __init__(self) -> None:
-        super().__init__(CONSOLE_FORMAT)
+
+class ConsoleFormatter(logging.Formatter):
+    """`CONSOLE_FORMAT` (or the one with trace ids), one line a record, every value escaped; a
+    traceback follows on lines of its own, each behind `CONTINUATION` (and escaped too)."""
+
+    def __init__(self, fmt: str = CONSOLE_FORMAT) -> None:
+        super().__init__(fmt)
+        self.console_format = fmt
 
     def format(self, record: logging.LogRecord) -> str:
         # Unlike logging.Formatter.format, nothing is cached on the record: other handlers
@@ -68,7 +76,7 @@ class ConsoleFormatter(logging.Formatter):
         }
         values["message"] = escape_controls(record.getMessage())
         values["asctime"] = self.formatTime(record, self.datefmt)
-        text = CONSOLE_FORMAT % values
+        text = self.console_format % values
         if record.exc_info:
             text += self._continued(self.formatException(record.exc_info))
         elif record.exc_text:
@@ -98,13 +106,6 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(entry, default=str).decode().translate(_JSON_ESCAPES)
 
 
-CONSOLE_FORMAT = "%(asctime)s %(levelname)-7s %(name)s [%(request_id)s] %(message)s"
-# With tracing on (app/core/tracing.py), records also carry `trace_id` and `span_id`.
-CONSOLE_FORMAT_WITH_TRACE = (
-    "%(asctime)s %(levelname)-7s %(name)s [%(request_id)s trace=%(trace_id)s] %(message)s"
-)
-
-
 def configure_logging(level: str, fmt: str) -> None:
     logging.setLogRecordFactory(_record_with_request_id)
     handler = logging.StreamHandler(sys.stdout)
@@ -124,4 +125,4 @@ def show_trace_ids() -> None:
     """Console lines show the trace id too (JSON lines carry every field of the record)."""
     for handler in logging.getLogger().handlers:
         if getattr(handler, "_agora", False) and not isinstance(handler.formatter, JsonFormatter):
-            handler.setFormatter(logging.Formatter(CONSOLE_FORMAT_WITH_TRACE))
+            handler.setFormatter(ConsoleFormatter(CONSOLE_FORMAT_WITH_TRACE))

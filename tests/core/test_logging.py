@@ -6,7 +6,7 @@ import logging
 import httpx
 import pytest
 
-from app.core.logging import JsonFormatter, configure_logging, request_id_var
+from app.core.logging import JsonFormatter, configure_logging, request_id_var, show_trace_ids
 
 
 def test_json_format_writes_one_object_a_line_with_request_id() -> None:
@@ -124,3 +124,21 @@ async def test_a_newline_in_a_path_does_not_forge_an_access_line(
     access = [line for line in lines if " app.access " in line]
     assert len(access) == 1, lines
     assert "/api/v1/nothing\\n2030-01-01" in access[0]
+
+
+def test_the_console_format_with_trace_ids_escapes_values_too() -> None:
+    configure_logging("INFO", "console")
+    try:
+        show_trace_ids()
+        handler = next(h for h in logging.getLogger().handlers if getattr(h, "_agora", False))
+        record = logging.getLogger("app.test").makeRecord(
+            "app.test", logging.INFO, __file__, 1, "GET %s", (f"/x\n{FORGED}",), None
+        )
+        record.trace_id = "0af7651916cd43dd8448eb211c80319c"
+        assert handler.formatter is not None
+        line = handler.formatter.format(record)
+    finally:
+        configure_logging("WARNING", "console")
+
+    assert len(line.splitlines()) == 1, line
+    assert "trace=0af7651916cd43dd8448eb211c80319c] GET /x\\n2030" in line
