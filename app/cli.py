@@ -54,8 +54,8 @@ def serve(
         reload_dirs=["app"] if reload else None,
         workers=None if reload else workers,
         access_log=False,  # the app writes its own request line, with the request id
-        # The app itself honours X-Forwarded-For from FORWARDED_ALLOW_IPS (any ASGI server
-        # gets it right that way); uvicorn doing it as well would apply it twice.
+        # The app itself honours X-Forwarded-For from FORWARDED_ALLOW_IPS (and undoes what
+        # uvicorn did, app/core/middleware.py); uvicorn doing it as well is wasted work.
         proxy_headers=False,
         log_level=settings.LOG_LEVEL.lower(),
         timeout_graceful_shutdown=graceful_timeout,

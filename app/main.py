@@ -5,9 +5,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
-from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+from starlette.types import ASGIApp
 
 from app.admin.console import install_admin
 from app.api import include_routers
@@ -16,10 +18,29 @@ from app.core.docs import install_docs
 from app.core.handlers import install_error_handlers
 from app.core.logging import configure_logging
 from app.core.metrics import install_metrics
-from app.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from app.core.middleware import (
+    BodySizeLimitMiddleware,
+    ClientAddressMiddleware,
+    HeadMiddleware,
+    RelativeRedirectMiddleware,
+    RequestContextMiddleware,
+)
 from app.core.ratelimit import RateLimitMiddleware
 from app.core.tracing import install_tracing, telemetry_config
 from app.lifespan import lifespan
+
+
+class Agora(FastAPI):
+    """FastAPI, with the client address settled outside everything else (Starlette's own
+    outermost layers included): only there is the server's `send`, and with it the address of
+    the connection, still at hand (`ClientAddressMiddleware`)."""
+
+    def __init__(self, *, forwarded_allow_ips: list[str], **kwargs: Any) -> None:
+        self.forwarded_allow_ips = forwarded_allow_ips
+        super().__init__(**kwargs)
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return ClientAddressMiddleware(super().build_middleware_stack(), self.forwarded_allow_ips)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -31,7 +52,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     configure_logging(settings.LOG_LEVEL, settings.LOG_FORMAT)
 
     docs = settings.DOCS_ENABLED
-    app = FastAPI(
+    app = Agora(
+        forwarded_allow_ips=settings.FORWARDED_ALLOW_IPS,
         title="Agora",
         summary="Users, profiles, posts, teams and heroes over FastAPI and SQLModel.",
         version="0.1.0",
@@ -51,15 +73,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_admin(app, settings)  # /admin, when ADMIN_ENABLED (app/admin)
 
     # Added innermost first: the request context wraps everything, so even a 413 or a 500
-    # carries X-Request-ID and X-Process-Time.
+    # carries X-Request-ID and X-Process-Time. HEAD is a GET to the routes only.
+    app.add_middleware(HeadMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_body_size=settings.MAX_BODY_SIZE)
     if settings.RATE_LIMIT_ENABLED:
         # Off, the layer would only pass every request through: it is left out.
         app.add_middleware(RateLimitMiddleware)
-    # The client address (for rate limits and logs) honours X-Forwarded-For only from
-    # FORWARDED_ALLOW_IPS, here in the app so that any ASGI server gets it right (`agora serve`
-    # turns uvicorn's own proxy-header handling off to avoid doing it twice).
-    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.FORWARDED_ALLOW_IPS)
     if settings.CORS_ORIGINS:
         app.add_middleware(
             CORSMiddleware,
@@ -78,6 +97,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     # Outside the rate limiter (its 429s are counted), inside the request context.
     install_metrics(app, settings)
+    # Every redirect to the request's own origin leaves with a relative Location.
+    app.add_middleware(RelativeRedirectMiddleware)
     app.add_middleware(RequestContextMiddleware)
     install_tracing(app, settings)  # Redis spans and trace ids in logs, when OTEL_* is set
     return app

@@ -142,8 +142,11 @@ def server_env(tmp_path: Path, overrides: Mapping[str, str] | None = None) -> di
     return env
 
 
-def start_server(tmp_path: Path, env: Mapping[str, str], timeout: float = 60.0) -> Server:
-    """Start uvicorn on a free port and wait until /health answers."""
+def start_server(
+    tmp_path: Path, env: Mapping[str, str], timeout: float = 60.0, *, plain: bool = False
+) -> Server:
+    """Start uvicorn on a free port and wait until /health answers. `plain`: with uvicorn's
+    own defaults for proxy headers, as `python -m uvicorn app.main:app` runs it."""
     port = free_port()
     log_path = tmp_path / f"uvicorn-{port}.log"
     command = [
@@ -158,10 +161,11 @@ def start_server(tmp_path: Path, env: Mapping[str, str], timeout: float = 60.0) 
         "--port",
         str(port),
         "--no-access-log",
-        "--no-proxy-headers",  # the app handles X-Forwarded-For itself, as under `agora serve`
         "--log-level",
         "warning",
     ]
+    if not plain:
+        command.append("--no-proxy-headers")  # the app handles X-Forwarded-For, as `agora serve`
     with log_path.open("wb") as log:
         process = subprocess.Popen(  # noqa: S603
             command, cwd=tmp_path, env=dict(env), stdout=log, stderr=subprocess.STDOUT

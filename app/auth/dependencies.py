@@ -5,14 +5,17 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from app.auth.service import AuthService
+from app.core.caller import remember_caller
 from app.core.dependencies import HasherDep, SettingsDep, TokenCodecDep
 from app.core.errors import Forbidden, NotAuthenticated
+from app.core.state import StateDep
 from app.db.session import SessionDep
 from app.users.models import User
+from app.users.repository import UserRepository
 
 TOKEN_URL = "/api/v1/auth/login"  # noqa: S105 (a URL, not a secret)
 
@@ -30,11 +33,22 @@ async def get_auth_service(
 AuthServiceDep = Annotated[AuthService, Depends(get_auth_service)]
 
 
-async def get_optional_user(token: TokenDep, auth: AuthServiceDep) -> User | None:
+async def get_optional_user(
+    request: Request, token: TokenDep, auth: AuthServiceDep, state: StateDep
+) -> User | None:
     """The caller if a token was sent (it must be valid then), else None."""
     if token is None:
         return None
-    return await auth.user_for_access_token(token)
+    user = await auth.user_for_access_token(token)
+    user_id = user.id
+
+    async def still_exists() -> bool:
+        # The request's own session may be the one that failed: ask in a session of its own.
+        async with state.db.sessionmaker() as session:
+            return await UserRepository(session).get(user_id) is not None
+
+    remember_caller(request.scope, still_exists)
+    return user
 
 
 async def get_current_user(user: Annotated[User | None, Depends(get_optional_user)]) -> User:

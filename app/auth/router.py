@@ -51,13 +51,17 @@ async def login(
     return await auth.login(form.username, form.password)
 
 
-@router.post("/refresh", response_model=Token, responses=responses(InvalidToken))
+@router.post("/refresh", response_model=Token, responses=responses(InvalidToken, InactiveUser))
 async def refresh(data: RefreshRequest, auth: AuthServiceDep) -> Token:
     """Trade a refresh token for a new pair. A token presented twice ends its login."""
     return await auth.refresh(data.refresh_token)
 
 
-@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, responses=responses(InvalidToken))
+@router.post(
+    "/logout",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=responses(InvalidToken, InactiveUser),
+)
 async def logout(data: RefreshRequest, auth: AuthServiceDep) -> None:
     """End this login: its access and refresh tokens stop working."""
     await auth.logout(data.refresh_token)

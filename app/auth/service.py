@@ -68,7 +68,9 @@ class AuthService:
         return await self._issue(login)
 
     async def logout(self, refresh_token: str) -> None:
-        token, login, _ = await self._find_refresh_token(refresh_token)
+        token, login, user = await self._find_refresh_token(refresh_token)
+        if not user.is_active:  # a deactivated user's tokens give 403, as for refresh
+            raise InactiveUser()
         if token.used_at is not None:
             await self._revoke_on_reuse(login)
         await self.logins.revoke(login.id)

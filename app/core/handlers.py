@@ -2,9 +2,11 @@
 
 - `AppError` (the domain errors of `app/core/errors.py`): its status, `{"detail", "code"}`,
   its headers.
-- SQLAlchemy's errors, and only those: a unique-constraint race is 409 `conflict`; an
-  unreachable database, a dropped connection or an exhausted pool is 503
-  `database_unavailable` with `Retry-After` (`app/db/errors.py` decides which is which);
+- SQLAlchemy's errors, and only those: a unique-constraint race is 409 `conflict`; a write to
+  a row another request deleted meanwhile (`StaleDataError`) is 404 `not_found`, and 401
+  `invalid_token` when the row that vanished is the caller's account or a foreign key to it
+  (a deleted user's request); an unreachable database, a dropped connection or an exhausted
+  pool is 503 `database_unavailable` with `Retry-After` (`app/db/errors.py` decides which);
   anything else propagates to the 500 of `RequestContextMiddleware`.
 - Request validation: FastAPI's 422 shape, without the `input` it would echo.
 - Starlette's HTTP errors (no route, wrong method, ...) in the API's shape, with a `code`.
@@ -16,22 +18,27 @@ import logging
 import re
 from collections.abc import Mapping
 from http import HTTPStatus
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.core.caller import caller_vanished
 from app.core.errors import (
     AppError,
     Conflict,
     DatabaseUnavailable,
+    InvalidToken,
     MethodNotAllowed,
+    NotFound,
     error_response,
 )
-from app.db.errors import is_database_unavailable
+from app.db.errors import is_database_unavailable, is_foreign_key_violation
 
 logger = logging.getLogger("app.errors")
 
@@ -94,11 +101,20 @@ class MethodTable:
         return set().union(*found) if found else None
 
     def not_allowed(self, path: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
-        allow = self.methods(path)
+        """405 with `Allow`: the schema's methods for the path (else those the framework
+        named), and HEAD wherever GET is (`HeadMiddleware` answers it), in a stable order."""
         response_headers = dict(headers or {})
+        framework_allow = response_headers.pop("Allow", response_headers.pop("allow", ""))
+        allow = self.methods(path) or {m.strip() for m in framework_allow.split(",") if m.strip()}
+        if "GET" in allow:
+            allow = allow | {"HEAD"}
         if allow:
             response_headers["Allow"] = ", ".join(sorted(allow))
         return error_response(MethodNotAllowed(headers=response_headers))
+
+
+def _error_key(error: Mapping[str, Any]) -> str:
+    return repr(sorted((key, repr(value)) for key, value in error.items()))
 
 
 async def _app_error(_: Request, exc: Exception) -> JSONResponse:
@@ -106,11 +122,28 @@ async def _app_error(_: Request, exc: Exception) -> JSONResponse:
     return error_response(exc)
 
 
-async def _integrity_error(_: Request, exc: Exception) -> JSONResponse:
+CALLER_GONE = "The account that made this request no longer exists"
+ROW_GONE = "Not found: it was deleted while this request ran"
+
+
+async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
     # Services translate the unique violations they expect into a Conflict naming the field;
     # anything reaching here is a constraint the request broke some other way.
-    logger.info("integrity error mapped to 409: %s", getattr(exc, "orig", exc))
+    assert isinstance(exc, sa_exc.IntegrityError)
+    if is_foreign_key_violation(exc) and await caller_vanished(request.scope):
+        logger.info("foreign key to a deleted caller mapped to 401: %s", exc.orig)
+        return error_response(InvalidToken(CALLER_GONE))
+    logger.info("integrity error mapped to 409: %s", exc.orig)
     return error_response(Conflict("The request conflicts with existing data"))
+
+
+async def _stale_data(request: Request, exc: Exception) -> JSONResponse:
+    # An UPDATE or DELETE matched no row: a concurrent request deleted it after this one
+    # loaded it. The loser of that race gets the 404 it would have got a moment later.
+    if await caller_vanished(request.scope):
+        return error_response(InvalidToken(CALLER_GONE))
+    logger.info("write to a row deleted meanwhile mapped to 404: %s", exc)
+    return error_response(NotFound(ROW_GONE))
 
 
 async def _database_error(_: Request, exc: Exception) -> JSONResponse:
@@ -136,7 +169,10 @@ def install_error_handlers(app: FastAPI) -> None:
             if declared is not None and request.method not in declared:
                 return methods.not_allowed(request.url.path)
         errors = [{k: v for k, v in error.items() if k != "input"} for error in exc.errors()]
-        return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
+        # A field that two dependencies read (the login form's `username`: the route and its
+        # rate limit) fails in each of them: list each error once, in order.
+        unique = list({_error_key(error): error for error in errors}.values())
+        return JSONResponse({"detail": jsonable_encoder(unique)}, status_code=422)
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
@@ -172,5 +208,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(sa_exc.IntegrityError, _integrity_error)
+    app.add_exception_handler(StaleDataError, _stale_data)
     for exc_type in (sa_exc.DBAPIError, sa_exc.TimeoutError, sa_exc.DisconnectionError):
         app.add_exception_handler(exc_type, _database_error)

@@ -4,6 +4,9 @@
 `X-Process-Time`, writes the request log line, and turns an unhandled exception into a 500
 `internal_error` whose body shows no traceback (the traceback goes to the log).
 `BodySizeLimitMiddleware` answers 413 to bodies over the limit without reading them whole.
+`HeadMiddleware` answers HEAD wherever GET is answered. `RelativeRedirectMiddleware` keeps the
+Host header out of redirects. `ClientAddressMiddleware` settles the
+client address before anything else runs.
 """
 
 from __future__ import annotations
@@ -13,9 +16,13 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Sequence
+from typing import Any, cast
+from urllib.parse import urlsplit, urlunsplit
 
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import URL, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.core.errors import InternalError, PayloadTooLarge, error_response
 from app.core.logging import request_id_var
@@ -140,3 +147,129 @@ class BodySizeLimitMiddleware:
             await self.app(scope, limited_receive, guarded_send)
         if too_large and not response_started:
             await error_response(PayloadTooLarge())(scope, receive, send)
+
+
+class HeadMiddleware:
+    """HEAD wherever GET (RFC 9110 9.3.2; docs/api.md, Conventions): the routes see a GET, the
+    client gets its status and headers (Content-Length included) without the body.
+
+    Innermost of the middleware, just outside the routing: the layers outside it (request log,
+    metrics, rate limits) see the HEAD. The routes get a copy of the scope with the method
+    changed, never the server's own scope (which must still say HEAD when the response
+    starts); what routing adds to the copy (`route`, `path_params`, ...) is copied back for
+    the layers outside. HEAD stays out of the OpenAPI schema, and a 405 lists HEAD wherever
+    it lists GET (`app/core/handlers.py`). A streamed body is read and dropped: HEAD of
+    /users/stream costs what its GET does, in the server only.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        ended = False
+
+        async def headers_only(message: Message) -> None:
+            nonlocal ended
+            if message["type"] == "http.response.body":
+                if ended or message.get("more_body", False):
+                    return
+                ended = True
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        as_get = {**scope, "method": "GET"}
+        try:
+            await self.app(as_get, receive, headers_only)
+        finally:
+            scope.update({key: value for key, value in as_get.items() if key != "method"})
+
+
+def _connection_of(send: Send) -> Any:
+    """The server's transport behind `send`, where the server exposes it (uvicorn's `send`
+    is a method of the request cycle, or of the WebSocket protocol, that holds it)."""
+    return getattr(getattr(send, "__self__", None), "transport", None)
+
+
+class ClientAddressMiddleware:
+    """`scope["client"]` is the peer of the connection, or the `X-Forwarded-For` client when
+    that peer is one of FORWARDED_ALLOW_IPS: the app's setting, whatever the server did.
+
+    uvicorn applies X-Forwarded-For itself unless told not to (`--no-proxy-headers`, as
+    `agora serve` does), trusting its own `--forwarded-allow-ips`, or the process environment's
+    FORWARDED_ALLOW_IPS, or 127.0.0.1; it never reads the `.env` the app's settings come from.
+    Served plainly (`python -m uvicorn app.main:app`) with FORWARDED_ALLOW_IPS in `.env` only,
+    a spoofed header from 127.0.0.1 got a client address, and a rate-limit bucket, of its
+    choosing. So this layer, outermost (`app.main.Agora`), first puts back the address and
+    scheme of the connection itself, read from the server's transport, and then applies
+    X-Forwarded-For (uvicorn's own middleware) with the app's list. Under a server that
+    exposes no transport, the scope's address stands: turn that server's own proxy-header
+    handling off (see README, Serving).
+    """
+
+    def __init__(self, app: ASGIApp, trusted_hosts: Sequence[str]) -> None:
+        self.app = app
+        # uvicorn types ASGI apps with its own TypedDicts; Starlette's are plain mappings.
+        forwarded: Any = ProxyHeadersMiddleware(cast(Any, app), trusted_hosts=list(trusted_hosts))
+        self.forwarded: ASGIApp = forwarded
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        transport = _connection_of(send)
+        if transport is not None:
+            peer = transport.get_extra_info("peername")
+            if isinstance(peer, tuple) and len(peer) >= 2:
+                scope["client"] = (str(peer[0]), int(peer[1]))
+            secure = bool(transport.get_extra_info("sslcontext"))
+            plain, tls = ("http", "https") if scope["type"] == "http" else ("ws", "wss")
+            scope["scheme"] = tls if secure else plain
+        await self.forwarded(scope, receive, send)
+
+
+def relative_location(location: str, scope: Scope) -> str | None:
+    """`location` as a path-absolute reference when it points at the request's own origin
+    (the one Starlette derives from the Host header), else None."""
+    parts = urlsplit(location)
+    if not (parts.scheme and parts.netloc):
+        return None  # already relative
+    if parts.netloc.lower() != URL(scope=scope).netloc.lower():
+        return None
+    path = parts.path or "/"
+    if path.startswith("//"):
+        # Written as it is, `//a/b` would name host `a`: `/.` keeps it a path (RFC 3986 5.2.4).
+        path = "/." + path
+    return urlunsplit(("", "", path, parts.query, parts.fragment))
+
+
+class RelativeRedirectMiddleware:
+    """A `Location` on the request's own origin leaves path-absolute (`/api/v1/teams`).
+
+    Starlette's trailing-slash redirect, `request.url_for` and so the admin console's
+    redirects build absolute URLs from the request's `Host` header: a client that sent
+    `Host: evil.example` was redirected there (a cache or a proxy that keys on the path would
+    pass that on to others). A relative reference keeps every client on the host it asked.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_relative(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                location = headers.get("location")
+                relative = relative_location(location, scope) if location else None
+                if relative is not None:
+                    headers["location"] = relative
+            await send(message)
+
+        await self.app(scope, receive, send_relative)

@@ -17,8 +17,8 @@ holds its full quota again and its state can be forgotten, which is how idle key
 `RATE_LIMIT_DEFAULT` applies per client address to every HTTP route except the exempt paths
 (`RateLimitMiddleware`); `RATE_LIMIT_LOGIN` applies per address and username to the login
 route (`login_rate_limit`, a dependency). The client address is `scope["client"]`, which
-uvicorn's `ProxyHeadersMiddleware`, installed in the app, rewrites from `X-Forwarded-For`
-only when the peer is one of `FORWARDED_ALLOW_IPS`.
+`ClientAddressMiddleware` (app/core/middleware.py), outermost in the app, rewrites from
+`X-Forwarded-For` only when the peer is one of `FORWARDED_ALLOW_IPS`.
 
 Why not the `limits` library: measured against it on the hot path (bench/ratelimit.py, figures
 in bench/results/NOTES.md), a whole in-process GET / took 1.4-2.5x as long with it, and the

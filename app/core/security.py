@@ -90,7 +90,10 @@ class TokenCodec:
                 issued_at=datetime.fromtimestamp(payload["iat"], UTC),
                 expires_at=datetime.fromtimestamp(payload["exp"], UTC),
             )
-        except (jwt.PyJWTError, ValueError, TypeError, KeyError) as exc:
+        except (jwt.PyJWTError, ValueError, TypeError, KeyError, OverflowError, OSError) as exc:
+            # Whatever the claims hold, a token the codec cannot read is an invalid token: a
+            # well-signed `exp` of 10**20 passes PyJWT's comparison and then overflows
+            # datetime (OverflowError; OSError on some platforms).
             raise InvalidToken() from exc
 
 

@@ -30,7 +30,10 @@ def _json_integer(value: object) -> object:
     return value
 
 
-JsonInt = Annotated[int, BeforeValidator(_json_integer)]
+# Constraints go before it (`Annotated[int, Field(ge=0), JSON_INTEGER]`): after a validator,
+# Pydantic can no longer translate them and writes `ge`/`le` into the JSON schema, which are
+# not JSON Schema keywords (`minimum`/`maximum` are).
+JSON_INTEGER = BeforeValidator(_json_integer)
 
 _http_url: TypeAdapter[AnyHttpUrl] = TypeAdapter(AnyHttpUrl)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,8 @@ from app.db import sqlite
 from app.db.errors import translate_driver_errors
 from app.db.pool import FairAsyncQueuePool
 
+logger = logging.getLogger("app.db")
+
 # A pooled PostgreSQL connection idle for longer than this is pinged before it is used again.
 PING_AFTER_IDLE_SECONDS = 10.0
 
@@ -33,6 +36,16 @@ def _sqlite_path(url: URL) -> Path | None:
     if not database or database == ":memory:" or database.startswith("file:"):
         return None
     return Path(database)
+
+
+def _make_parent(path: Path) -> None:
+    """Create the directory of a SQLite file, if it can be. If not, the engine is created all
+    the same: like an unreachable server, the file then fails each connection, which is a 503
+    `database_unavailable` (and a failed start-up only when AUTO_MIGRATE needs it)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        logger.warning("cannot create the directory of the SQLite database %s: %s", path, exc)
 
 
 def create_engine(
@@ -54,7 +67,7 @@ def create_engine(
     if sa_url.get_backend_name() == "sqlite":
         path = _sqlite_path(sa_url)
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            _make_parent(path)
             # The stock sizes (5 + 10 overflow, 30 s), served first come, first served: under a
             # burst the stock queue let some requests wait past the timeout (503) while
             # later ones went first. (In-memory databases keep SQLAlchemy's static pool.)

@@ -23,6 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 # SQLAlchemy on the errors it wraps them in.
 _UNAVAILABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300")
 
+_FOREIGN_KEY_VIOLATION = "23503"
+_SQLITE_CONSTRAINT_FOREIGNKEY = 787  # SQLITE_CONSTRAINT | (3 << 8)
+
 # What a driver raises, unwrapped, when the server cannot be reached or the socket breaks.
 _DRIVER_NETWORK_ERRORS = (OSError, TimeoutError)
 
@@ -65,15 +68,34 @@ def is_database_unavailable(exc: sa_exc.SQLAlchemyError) -> bool:
         return True
     # A restart of the server under load ends connections in the middle of a statement or a
     # commit: asyncpg's error (08003, 57P01) arrives wrapped in a plain DBAPIError.
-    seen: set[int] = set()
+    return any(sqlstate.startswith(_UNAVAILABLE_SQLSTATES) for sqlstate in _sqlstates(exc))
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """`exc` and what it wraps: SQLAlchemy's `orig`, the driver's `__cause__`, ..."""
+    chain: list[BaseException] = []
     current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        sqlstate = getattr(current, "sqlstate", None)
-        if isinstance(sqlstate, str) and sqlstate.startswith(_UNAVAILABLE_SQLSTATES):
-            return True
+    while current is not None and all(current is not seen for seen in chain):
+        chain.append(current)
         current = getattr(current, "orig", None) or current.__cause__
-    return False
+    return chain
+
+
+def _sqlstates(exc: BaseException) -> list[str]:
+    states = (getattr(error, "sqlstate", None) for error in _causes(exc))
+    return [state for state in states if isinstance(state, str)]
+
+
+def is_foreign_key_violation(exc: sa_exc.IntegrityError) -> bool:
+    """Whether a row this statement refers to (or that refers to it) is not there: on
+    PostgreSQL SQLSTATE 23503, on SQLite SQLITE_CONSTRAINT_FOREIGNKEY."""
+    if _FOREIGN_KEY_VIOLATION in _sqlstates(exc):
+        return True
+    return any(
+        getattr(error, "sqlite_errorcode", None) == _SQLITE_CONSTRAINT_FOREIGNKEY
+        or "FOREIGN KEY constraint failed" in str(error)
+        for error in _causes(exc)
+    )
 
 
 def violated_constraint(exc: sa_exc.IntegrityError) -> str:

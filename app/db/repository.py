@@ -2,6 +2,10 @@
 
 `list` is the one list/filter/page path: the same `where` clauses give the page and its total,
 and the order is always newest first with the id as a stable tie-break.
+
+A row another request deleted meanwhile is "gone" for every write: an UPDATE that matches no
+row raises SQLAlchemy's `StaleDataError` at the flush, and so does `delete` here when its
+DELETE matches none (the ORM's own `session.delete` only warns); the handlers answer 404.
 """
 
 from __future__ import annotations
@@ -10,8 +14,9 @@ import uuid
 from collections.abc import Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, CursorResult, delete, func, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.sql.base import ExecutableOption
 from sqlmodel import SQLModel, col
 
@@ -92,5 +97,17 @@ class Repository(Generic[ModelT]):
         await self.session.flush()
 
     async def delete(self, obj: ModelT) -> None:
-        await self.session.delete(obj)
-        await self.session.flush()
+        """Delete the row of `obj` now; `StaleDataError` if no row matched (a concurrent
+        request deleted it first). The database's ON DELETE rules do the cascades."""
+        state = inspect(obj)
+        assert state.identity is not None, "only a stored row can be deleted"
+        key = zip(inspect(self.model).primary_key, state.identity, strict=True)
+        statement = delete(self.model).where(*(column == value for column, value in key))
+        result = await self.session.execute(statement)
+        assert isinstance(result, CursorResult)
+        if result.rowcount != 1:
+            table = self.model.__tablename__
+            raise StaleDataError(
+                f"DELETE statement on table '{table}' expected to delete 1 row(s); "
+                f"{result.rowcount} were matched."
+            )

@@ -11,12 +11,12 @@ from typing import Annotated
 from pydantic import BaseModel, Field
 
 from app.core.schemas import InputModel
-from app.core.types import JsonInt, text
+from app.core.types import JSON_INTEGER, text
 from app.teams.schemas import HeroInTeam, TeamRead
 
 HeroName = Annotated[str, text(min_length=1, max_length=100)]
 SecretName = Annotated[str, text(min_length=1, max_length=100)]
-Age = Annotated[JsonInt, Field(ge=0, le=10_000)]
+Age = Annotated[int, Field(ge=0, le=10_000), JSON_INTEGER]
 
 
 class HeroCreate(InputModel):

@@ -535,6 +535,24 @@ async def test_deactivated_users_refresh_token_gives_403_inactive_user(
     assert response.json()["code"] == "inactive_user"
 
 
+async def test_deactivated_users_refresh_token_cannot_log_out(
+    client: httpx.AsyncClient, user: User, superuser_headers: dict[str, str]
+) -> None:
+    """403 inactive_user, as for refresh; the login stays as it was (it works again after
+    reactivation)."""
+    tokens = (await login(client, "alice")).json()
+    await deactivate(client, user, superuser_headers)
+
+    response = await client.post(LOGOUT, json={"refresh_token": tokens["refresh_token"]})
+
+    assert response.status_code == 403
+    assert response.json()["code"] == "inactive_user"
+    await client.patch(
+        f"/api/v1/users/{user.id}", json={"is_active": True}, headers=superuser_headers
+    )
+    assert (await refresh(client, tokens["refresh_token"])).status_code == 200
+
+
 async def test_deleted_users_access_token_gives_401_invalid_token(
     client: httpx.AsyncClient, user: User, tokens_for: TokensFor
 ) -> None:

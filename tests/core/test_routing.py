@@ -92,3 +92,75 @@ def test_route_path_agrees_with_starlettes_own_rule(path: str, root_path: str) -
     expected = get_route_path(scope)
     # Where Starlette gives "" (the path is the root itself) no route prefix matches either.
     assert route_path(scope) == expected or (expected == "" and route_path(scope) == path)
+
+
+@pytest.mark.parametrize(
+    ("path", "location"),
+    [
+        ("/api/v1/teams/", "/api/v1/teams"),
+        ("/api/v1/teams/?name=a%20b", "/api/v1/teams?name=a%20b"),
+        ("/health/", "/health"),
+        ("/docs/", "/docs"),
+    ],
+)
+async def test_a_trailing_slash_redirect_stays_on_the_host_whatever_the_host_header(
+    client: httpx.AsyncClient, path: str, location: str
+) -> None:
+    """The Location is relative: a client's `Host: evil.example` cannot send it elsewhere."""
+    response = await client.get(path, headers={"Host": "evil.example"}, follow_redirects=False)
+
+    assert response.status_code == 307
+    assert response.headers["Location"] == location
+
+
+async def test_a_trailing_slash_redirect_keeps_the_method_and_lands(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.get("/api/v1/teams/", follow_redirects=True)
+
+    assert response.status_code == 200
+    assert str(response.url) == "http://test/api/v1/teams"
+
+
+async def test_a_path_no_route_has_with_or_without_a_slash_is_404(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.get("/api/v1/teams-archive/", follow_redirects=False)
+
+    assert_error(response, 404, "not_found")
+
+
+async def test_an_admin_console_redirect_stays_on_the_host_whatever_the_host_header(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.get("/admin/", headers={"Host": "evil.example"})
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/admin/login"
+
+
+@pytest.mark.parametrize(
+    ("location", "relative"),
+    [
+        ("http://evil.example/a/b?c=d#e", "/a/b?c=d#e"),
+        ("https://EVIL.example", "/"),
+        ("http://evil.example//other.example/x", "/.//other.example/x"),
+        ("http://other.example/a", None),
+        ("http://evil.example:8080/a", None),
+        ("/already/relative", None),
+    ],
+)
+def test_only_a_location_on_the_requests_own_origin_is_made_relative(
+    location: str, relative: str | None
+) -> None:
+    from app.core.middleware import relative_location
+
+    scope = {
+        "type": "http",
+        "scheme": "http",
+        "server": ("127.0.0.1", 8000),
+        "path": "/",
+        "query_string": b"",
+        "headers": [(b"host", b"evil.example")],
+    }
+    assert relative_location(location, scope) == relative

@@ -18,7 +18,8 @@ from sqlalchemy import select
 from app.core.errors import InvalidToken
 from app.core.security import PasswordHasher, TokenCodec, TokenKind
 from app.users.models import User
-from tests.conftest import UserFactory
+from tests.assertions import assert_error
+from tests.conftest import TEST_SECRET_KEY, UserFactory
 
 KEY = "k" * 64
 
@@ -164,3 +165,47 @@ def test_token_signed_with_another_key_is_refused() -> None:
     token = _encode(TokenCodec("o" * 64, "HS256"), TokenKind.ACCESS, timedelta(minutes=5))
     with pytest.raises(InvalidToken):
         TokenCodec(KEY, "HS256").decode(token, TokenKind.ACCESS)
+
+
+# Signed with the right key, but with a time claim no clock reads: PyJWT lets some through
+# (it only compares them), and datetime or int() overflow on them.
+ABSURD_TIMES = [
+    pytest.param({"exp": 10**20}, id="exp-1e20"),
+    pytest.param({"exp": 1e300}, id="exp-1e300"),
+    pytest.param({"exp": float("inf")}, id="exp-infinity"),
+    pytest.param({"exp": float("nan")}, id="exp-nan"),
+    pytest.param({"iat": -(10**20)}, id="iat-far-past"),
+    pytest.param({"iat": 10**20}, id="iat-far-future"),
+    pytest.param({"nbf": 10**20}, id="nbf-far-future"),
+    pytest.param({"nbf": float("-inf")}, id="nbf-minus-infinity"),
+    pytest.param({"exp": "later"}, id="exp-text"),
+]
+
+
+def _with_times(codec: TokenCodec, kind: TokenKind, times: dict[str, object], key: str) -> str:
+    claims = jwt.decode(
+        _encode(codec, kind, timedelta(minutes=5)), options={"verify_signature": False}
+    )
+    return jwt.encode({**claims, **times}, key, algorithm="HS256")
+
+
+@pytest.mark.parametrize("times", ABSURD_TIMES)
+def test_a_token_with_an_absurd_time_claim_is_refused(times: dict[str, object]) -> None:
+    codec = TokenCodec(KEY, "HS256")
+    with pytest.raises(InvalidToken):
+        codec.decode(_with_times(codec, TokenKind.ACCESS, times, KEY), TokenKind.ACCESS)
+
+
+@pytest.mark.parametrize("times", ABSURD_TIMES)
+async def test_a_request_with_an_absurd_time_claim_is_401_invalid_token(
+    client: httpx.AsyncClient, state, times: dict[str, object]
+) -> None:
+    access = _with_times(state.token_codec, TokenKind.ACCESS, times, TEST_SECRET_KEY)
+    refresh = _with_times(state.token_codec, TokenKind.REFRESH, times, TEST_SECRET_KEY)
+    got = await client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {access}"})
+    assert_error(got, 401, "invalid_token")
+    assert_error(
+        await client.post("/api/v1/auth/refresh", json={"refresh_token": refresh}),
+        401,
+        "invalid_token",
+    )

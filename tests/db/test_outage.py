@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 import httpx
 import pytest
@@ -46,6 +47,36 @@ async def test_starts_without_a_database_and_answers_503(
         assert response.status_code == 503
         assert response.json()["code"] == "database_unavailable"
         assert int(response.headers["Retry-After"]) > 0
+
+
+def unopenable_sqlite_paths(tmp_path: Path) -> dict[str, Path]:
+    a_file = tmp_path / "a-file"
+    a_file.write_text("not a directory")
+    a_directory = tmp_path / "a-directory.db"
+    a_directory.mkdir()
+    return {
+        "parent-is-a-file": a_file / "app.db",
+        "parent-cannot-be-created": Path("/proc/agora-nowhere/app.db"),
+        "database-is-a-directory": a_directory,
+    }
+
+
+@pytest.mark.parametrize(
+    "case", ["parent-is-a-file", "parent-cannot-be-created", "database-is-a-directory"]
+)
+async def test_starts_with_an_unopenable_sqlite_path_and_answers_503(
+    make_settings: Callable[..., Settings], tmp_path: Path, case: str
+) -> None:
+    path = unopenable_sqlite_paths(tmp_path)[case]
+    settings = make_settings(DATABASE_URL=f"sqlite+aiosqlite:///{path}", AUTO_MIGRATE=False)
+    async with client_of(create_app(settings)) as http:
+        assert (await http.get("/health")).status_code == 200
+        assert_not_ready(await http.get("/health/ready"), "database")
+        assert_error(await http.get("/api/v1/teams"), 503, "database_unavailable")
+        response = await http.post(
+            "/api/v1/auth/login", data={"username": "someone", "password": "whatever1"}
+        )
+        assert_error(response, 503, "database_unavailable")
 
 
 class TcpProxy:
