@@ -41,8 +41,8 @@ DATABASE_URL = os.environ.get(
     "BENCH_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/agora_bench_cpu"
 )
 SECRET_KEY = "bench-secret-key-that-is-long-enough-for-hs256!!"  # noqa: S105 (local run)
-REQUESTS = int(os.environ.get("REQUESTS", "2000"))
-ROUNDS = int(os.environ.get("ROUNDS", "3"))
+REQUESTS = int(os.environ.get("REQUESTS", "500"))
+ROUNDS = int(os.environ.get("ROUNDS", "9"))
 
 ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 
@@ -179,16 +179,22 @@ async def main() -> None:
             for _ in range(REQUESTS):
                 await agora_call(method, path, token, body)
             profiler.disable()
-            pstats.Stats(profiler).sort_stats("tottime").print_stats(40)
+            pstats.Stats(profiler).sort_stats(os.environ.get("SORT", "tottime")).print_stats(
+                int(os.environ.get("LINES", "40"))
+            )
             return
-        print(f"\n{'endpoint':<10}{'FastAPI floor ms':>18}{'Agora ms':>10}{'Agora/floor':>13}")
+        print(
+            f"\n{'endpoint':<10}{'FastAPI floor ms':>18}{'Agora ms':>10}"
+            f"{'Agora/floor (median of paired rounds)':>40}"
+        )
         for name, (method, path, body) in chosen.items():
             floors, agoras = [], []
             for _ in range(ROUNDS):
                 floors.append(await cpu_ms(floor_call, method, path, token, body))
                 agoras.append(await cpu_ms(agora_call, method, path, token, body))
             floor_ms, agora_ms = statistics.median(floors), statistics.median(agoras)
-            print(f"{name:<10}{floor_ms:>18.3f}{agora_ms:>10.3f}{agora_ms / floor_ms:>13.2f}")
+            paired = statistics.median(a / f for a, f in zip(agoras, floors, strict=True))
+            print(f"{name:<10}{floor_ms:>18.3f}{agora_ms:>10.3f}{paired:>40.2f}")
 
 
 async def _login(call: Caller, form: bytes) -> tuple[int, bytes]:
