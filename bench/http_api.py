@@ -1,19 +1,27 @@
-"""Benchmark: Agora's HTTP hot path against a raw floor (bench/floor.py), with wrk.
+"""Benchmark: Agora's HTTP hot path against two floors, with wrk.
 
 Workload: a fresh PostgreSQL database (BENCH_DATABASE_URL, default agora_bench on the
 machine's PostgreSQL; dropped and created anew) is migrated by Agora and filled with USERS
-users and POSTS posts. Agora runs as one uvicorn worker (uvloop, httptools, no access log);
-the floor (Starlette + asyncpg, same JWT, same SQL, no ORM, no validation) runs beside it.
+users and POSTS posts. Three servers run side by side, each one uvicorn worker (uvloop,
+httptools, no access log):
+- the raw floor (bench/floor.py: Starlette + asyncpg, same JWT, same SQL, no ORM, no
+  validation);
+- the FastAPI floor (bench/fastapi_floor.py: the same SQL served the FastAPI way, with a
+  Depends-based OAuth2 auth that loads the caller, Pydantic models, a connection and
+  transaction per request);
+- Agora.
 wrk drives each scenario at 32 connections (2 threads) after a warm-up: GET /health,
 GET /api/v1/users/me, GET /api/v1/users/{id}, GET /api/v1/posts?limit=20, POST /api/v1/posts.
-Floor and Agora run alternately, ROUNDS rounds of DURATION seconds each; the table shows the
-median req/s and the median p50/p99 latency of the rounds and the ratio Agora/floor.
+The three run alternately (the order rotates each round), ROUNDS rounds of DURATION seconds
+each; the table shows the median req/s and p50/p99 latency of the rounds, and the ratios
+Agora/FastAPI floor and Agora/raw floor.
 Then: login alone (Argon2 by design, no floor); the same read with 2 workers against 1
 (the load generator shares the 2 cores); and a soak of SOAK_REQUESTS GET /users/me whose RSS after
 warm-up must stay within 5%.
 
-Targets (one worker, 32 connections): reads >= 0.5 of the floor's req/s, writes >= 0.4,
-p99 < 25 ms; 2 workers / 1 worker >= 1.7; soak RSS drift <= 5%.
+Targets (one worker, 32 connections): Agora >= 0.75 of the FastAPI floor's req/s on the
+database endpoints and >= 0.9 on GET /health; Agora's p99 <= 3 x its p50 on every endpoint;
+2 workers / 1 worker >= 1.7; soak RSS drift <= 5%.
 
 Results go to bench/results/http_api-<UTC time>.json with a description of the machine; the
 previous result file, if any, is printed beside the new numbers.
@@ -69,8 +77,10 @@ DATABASE_URL = os.environ.get(
 DEADLINE = time.monotonic() + float(os.environ.get("BENCH_TIMEOUT_SECONDS", "1500"))
 SECRET_KEY = "bench-secret-key-that-is-long-enough-for-hs256!!"  # noqa: S105 (local run)
 RESULTS = ROOT / "bench" / "results"
-TARGET = {"read": 0.5, "write": 0.4}
-P99_TARGET_MS = 25.0
+# Agora / FastAPI floor, by kind of scenario.
+TARGET = {"health": 0.9, "read": 0.75, "write": 0.75}
+P99_OVER_P50_TARGET = 3.0
+SERVERS = ("floor", "fastapi", "agora")
 WORKERS_TARGET = 1.7
 RSS_DRIFT_TARGET = 0.05
 
@@ -99,34 +109,32 @@ class Run:
 class Row:
     name: str
     kind: str
-    floor: list[Run] = field(default_factory=list)
-    agora: list[Run] = field(default_factory=list)
+    runs: dict[str, list[Run]] = field(default_factory=lambda: {name: [] for name in SERVERS})
 
-    @staticmethod
-    def _median(runs: list[Run], attribute: str) -> float:
+    def median(self, server: str, attribute: str) -> float:
+        runs = self.runs[server]
         return statistics.median(getattr(run, attribute) for run in runs) if runs else 0.0
 
     def summary(self) -> dict[str, Any]:
-        floor_rps = self._median(self.floor, "rps")
-        agora_rps = self._median(self.agora, "rps")
-        ratio = agora_rps / floor_rps if floor_rps else None
-        agora_p99 = self._median(self.agora, "p99_ms")
-        met = None
-        if ratio is not None:
-            met = ratio >= TARGET[self.kind] and agora_p99 < P99_TARGET_MS
-        return {
-            "scenario": self.name,
-            "kind": self.kind,
-            "floor_rps": round(floor_rps, 1),
-            "floor_p50_ms": round(self._median(self.floor, "p50_ms"), 2),
-            "floor_p99_ms": round(self._median(self.floor, "p99_ms"), 2),
-            "agora_rps": round(agora_rps, 1),
-            "agora_p50_ms": round(self._median(self.agora, "p50_ms"), 2),
-            "agora_p99_ms": round(agora_p99, 2),
-            "ratio": round(ratio, 3) if ratio is not None else None,
-            "errors": sum(run.errors for run in self.floor + self.agora),
-            "target_met": met,
-        }
+        figures: dict[str, Any] = {"scenario": self.name, "kind": self.kind}
+        for server in SERVERS:
+            for attribute in ("rps", "p50_ms", "p99_ms"):
+                figures[f"{server}_{attribute}"] = round(self.median(server, attribute), 2)
+        agora = figures["agora_rps"]
+        ratio = agora / figures["fastapi_rps"] if figures["fastapi_rps"] else None
+        figures["ratio"] = round(ratio, 3) if ratio is not None else None
+        figures["ratio_raw"] = (
+            round(agora / figures["floor_rps"], 3) if figures["floor_rps"] else None
+        )
+        p50, p99 = figures["agora_p50_ms"], figures["agora_p99_ms"]
+        figures["p99_over_p50"] = round(p99 / p50, 2) if p50 else None
+        figures["errors"] = sum(run.errors for runs in self.runs.values() for run in runs)
+        figures["target_met"] = (
+            None
+            if ratio is None
+            else ratio >= TARGET[self.kind] and p99 <= P99_OVER_P50_TARGET * p50
+        )
+        return figures
 
 
 def say(message: str) -> None:
@@ -267,14 +275,14 @@ def start_agora(workers: int = 1) -> Process:
     return Process(f"agora-{workers}w", command, agora_env(), port)
 
 
-def start_floor() -> Process:
+def start_floor(script: str = "floor.py") -> Process:
     port = free_port()
     env = agora_env()
     env["DATABASE_URL"] = (
         make_url(DATABASE_URL).set(drivername="postgresql").render_as_string(hide_password=False)
     )
-    command = [sys.executable, str(ROOT / "bench" / "floor.py"), "--port", str(port)]
-    return Process("floor", command, env, port)
+    command = [sys.executable, str(ROOT / "bench" / script), "--port", str(port)]
+    return Process(script.removesuffix(".py"), command, env, port)
 
 
 async def reset_database() -> None:
@@ -371,7 +379,7 @@ def wrk(url: str, scenario: Scenario, token: str, seconds: int) -> Run:
 def scenarios(other_id: str) -> list[Scenario]:
     post = json.dumps({"title": "Benchmark", "content": "A post from wrk.", "is_published": True})
     return [
-        Scenario("GET /health", "read", "GET", "/health", auth=False),
+        Scenario("GET /health", "health", "GET", "/health", auth=False),
         Scenario("GET /users/me", "read", "GET", "/api/v1/users/me"),
         Scenario("GET /users/{id}", "read", "GET", f"/api/v1/users/{other_id}"),
         Scenario("GET /posts?limit=20", "read", "GET", "/api/v1/posts?limit=20"),
@@ -392,20 +400,26 @@ def print_table(rows: list[dict[str, Any]], before: dict[str, Any] | None) -> No
     old = {row["scenario"]: row for row in (before or {}).get("scenarios", [])}
     say("")
     say(
-        f"{'scenario':<22}{'floor r/s':>11}{'p50':>8}{'p99':>8}{'agora r/s':>11}"
-        f"{'p50':>8}{'p99':>8}{'ratio':>8}{'target':>8}{'prev':>8}"
+        f"{'scenario':<20}{'raw r/s':>9}{'fastapi r/s':>12}{'p50':>7}{'p99':>7}"
+        f"{'agora r/s':>10}{'p50':>7}{'p99':>7}{'p99/p50':>8}{'/fastapi':>9}{'/raw':>7}"
+        f"{'target':>12}{'prev':>7}"
     )
     for row in rows:
-        target = TARGET.get(row["kind"])
+        target = TARGET[row["kind"]]
         met = "-" if row["target_met"] is None else ("ok" if row["target_met"] else "MISS")
         prev = old.get(row["scenario"], {}).get("ratio")
         say(
-            f"{row['scenario']:<22}{row['floor_rps']:>11.0f}{row['floor_p50_ms']:>8.2f}"
-            f"{row['floor_p99_ms']:>8.2f}{row['agora_rps']:>11.0f}{row['agora_p50_ms']:>8.2f}"
-            f"{row['agora_p99_ms']:>8.2f}{(row['ratio'] or 0):>8.3f}"
-            f"{(f'>={target} ' + met) if target else met:>8}{(prev or 0):>8.3f}"
+            f"{row['scenario']:<20}{row['floor_rps']:>9.0f}{row['fastapi_rps']:>12.0f}"
+            f"{row['fastapi_p50_ms']:>7.1f}{row['fastapi_p99_ms']:>7.1f}{row['agora_rps']:>10.0f}"
+            f"{row['agora_p50_ms']:>7.1f}{row['agora_p99_ms']:>7.1f}"
+            f"{(row['p99_over_p50'] or 0):>8.2f}{(row['ratio'] or 0):>9.3f}"
+            f"{(row['ratio_raw'] or 0):>7.3f}{f'>={target} {met}':>12}{(prev or 0):>7.3f}"
         )
-    say("(latencies in ms; ratio = Agora req/s / floor req/s; prev = ratio of the last run)")
+    say(
+        "(latencies in ms; /fastapi and /raw = Agora req/s over each floor's; target: "
+        f"Agora/FastAPI floor and p99 <= {P99_OVER_P50_TARGET:g} x p50; prev = /fastapi of the "
+        "last run)"
+    )
 
 
 def main() -> None:
@@ -414,7 +428,7 @@ def main() -> None:
     say(f"database {make_url(DATABASE_URL).render_as_string(hide_password=True)}")
     asyncio.run(reset_database())
     agora = start_agora()
-    floor: Process | None = None
+    floors: list[Process] = []
     results: dict[str, Any] = {"machine": machine(), "when": datetime.now(UTC).isoformat()}
     try:
         say(f"filling: {USERS} users, {POSTS} posts")
@@ -426,18 +440,18 @@ def main() -> None:
             headers={"Authorization": f"Bearer {token}"},
         ).json()["items"]
         other_id = next(user["id"] for user in other if user["username"] != first)
-        floor = start_floor()
+        floors = [start_floor("floor.py"), start_floor("fastapi_floor.py")]
+        servers = dict(zip(SERVERS, [*floors, agora], strict=True))
         rows: list[Row] = []
         for scenario in scenarios(other_id):
             row = Row(scenario.name, scenario.kind)
             for index in range(ROUNDS):
-                order = [("floor", floor), ("agora", agora)]
-                if index % 2:
-                    order.reverse()
+                order = list(servers.items())
+                order = order[index % len(order) :] + order[: index % len(order)]
                 for label, process in order:
                     wrk(process.url, scenario, token, WARMUP)
                     run = wrk(process.url, scenario, token, DURATION)
-                    getattr(row, label).append(run)
+                    row.runs[label].append(run)
                     say(
                         f"  {scenario.name:<22} round {index + 1} {label:<6}"
                         f"{run.rps:>9.0f} r/s  p50 {run.p50_ms:.2f}  p99 {run.p99_ms:.2f}"
@@ -464,7 +478,7 @@ def main() -> None:
         # Soak on the one-worker server: RSS after a warm-up, then after SOAK_REQUESTS more
         # (wrk runs for as long as that many take at the rate just measured).
         soak = scenarios(other_id)[1]
-        rate = statistics.median(run.rps for run in rows[1].agora)
+        rate = statistics.median(run.rps for run in rows[1].runs["agora"])
         wrk(agora.url, soak, token, max(5, round(10_000 / rate)))
         rss_warm = rss_kib(agora.pid)
         # A margin over the measured rate, so that the soak makes at least SOAK_REQUESTS.
@@ -481,12 +495,12 @@ def main() -> None:
         }
     finally:
         agora.stop()
-        if floor is not None:
-            floor.stop()
+        for process in floors:
+            process.stop()
 
     # Two workers against one, on the same read (the load generator shares the cores).
     scaling = scenarios(other_id)[2]
-    one = statistics.median(run.rps for run in rows[2].agora)
+    one = statistics.median(run.rps for run in rows[2].runs["agora"])
     two_workers = start_agora(workers=2)
     try:
         token2, _ = login(two_workers.url, first)
