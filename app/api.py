@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from app.accounts.router import router as accounts_router
 from app.agent.router import router as agent_router
 from app.analytics.router import router as analytics_router
 from app.auth.router import router as auth_router
@@ -20,6 +21,7 @@ API_PREFIX = "/api/v1"
 # Under /api/v1 (API.md), each behind its own prefix.
 API_ROUTERS = (
     auth_router,
+    accounts_router,
     users_router,
     posts_router,
     teams_router,

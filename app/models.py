@@ -3,10 +3,20 @@
 
 from __future__ import annotations
 
+from app.accounts.models import LinkToken
 from app.auth.models import AuthSession, RefreshToken
 from app.heroes.models import Hero
 from app.posts.models import Post
 from app.teams.models import Team
 from app.users.models import Profile, User
 
-__all__ = ["AuthSession", "Hero", "Post", "Profile", "RefreshToken", "Team", "User"]
+__all__ = [
+    "AuthSession",
+    "Hero",
+    "LinkToken",
+    "Post",
+    "Profile",
+    "RefreshToken",
+    "Team",
+    "User",
+]

@@ -39,7 +39,7 @@ from app.admin.context import AppParts
 from app.auth.models import AuthSession
 from app.auth.repository import AuthSessionRepository
 from app.auth.service import AuthService
-from app.core.errors import InactiveUser, InvalidCredentials
+from app.core.errors import EmailNotVerified, InactiveUser, InvalidCredentials
 from app.core.ratelimit import client_address
 from app.users.models import User
 
@@ -178,6 +178,8 @@ class AdminAuth(AuthenticationBackend):
                 return await self._refused(request, INVALID_CREDENTIALS, 400)
             except InactiveUser:
                 return await self._refused(request, DEACTIVATED, 403)
+            except EmailNotVerified as exc:  # EMAIL_VERIFICATION_REQUIRED
+                return await self._refused(request, exc.detail, 403)
             if not user.is_superuser:
                 logger.warning("admin: %s is not a superuser; sign-in refused", user.username)
                 return await self._refused(request, NOT_A_SUPERUSER, 403)

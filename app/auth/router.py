@@ -5,10 +5,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, status
 from fastapi.security import OAuth2PasswordRequestForm
 
+from app.accounts.dependencies import AccountServiceDep
 from app.auth.dependencies import AuthServiceDep
 from app.auth.schemas import RefreshRequest, Token
 from app.core.errors import (
     Conflict,
+    EmailNotVerified,
     InactiveUser,
     InvalidCredentials,
     InvalidToken,
@@ -31,17 +33,20 @@ router = APIRouter(prefix="/auth", tags=["auth"])
     response_model=UserRead,
     responses=responses(Conflict),
 )
-async def register(data: UserCreate, users: UserServiceDep, mailer: MailerDep) -> User:
-    """Create an account; a welcome email follows in the background."""
+async def register(
+    data: UserCreate, users: UserServiceDep, mailer: MailerDep, accounts: AccountServiceDep
+) -> User:
+    """Create an account; a welcome email and a verification link follow in the background."""
     user = await users.register(data)
     mailer.send_later(welcome_email(user.email, user.username))
+    mailer.send_later(await accounts.verification_email(user))
     return user
 
 
 @router.post(
     "/login",
     response_model=Token,
-    responses=responses(InvalidCredentials, InactiveUser, RateLimited),
+    responses=responses(InvalidCredentials, InactiveUser, EmailNotVerified, RateLimited),
     dependencies=[Depends(login_rate_limit)],
 )
 async def login(

@@ -11,7 +11,7 @@ from app.auth.models import AuthSession, RefreshToken
 from app.auth.repository import AuthSessionRepository, RefreshTokenRepository
 from app.auth.schemas import Token
 from app.core.config import Settings
-from app.core.errors import InactiveUser, InvalidCredentials, InvalidToken
+from app.core.errors import EmailNotVerified, InactiveUser, InvalidCredentials, InvalidToken
 from app.core.security import PasswordHasher, TokenCodec, TokenKind, token_digest
 from app.db.base import new_id, utcnow
 from app.db.session import release_connection
@@ -49,6 +49,8 @@ class AuthService:
             user.hashed_password = new_hash
         if not user.is_active:
             raise InactiveUser()
+        if self.settings.EMAIL_VERIFICATION_REQUIRED and not user.is_verified:
+            raise EmailNotVerified()  # after the password: tells nothing to others
         return user
 
     async def login(self, identifier: str, password: str) -> Token:

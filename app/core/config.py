@@ -118,12 +118,23 @@ class Settings(BaseSettings):
     # Inbound WebSocket messages a connection may send a second (bursts of twice that).
     WS_MESSAGES_PER_SECOND: float = Field(default=20, gt=0)
 
+    # Account lifecycle (app/accounts): links in emails, their lifetimes, and how often a
+    # verification or reset email may be asked for (per target address; per client address).
+    PUBLIC_URL: str = "http://127.0.0.1:8000"
+    EMAIL_VERIFICATION_REQUIRED: bool = False
+    EMAIL_VERIFY_TOKEN_HOURS: float = Field(default=24, gt=0)
+    PASSWORD_RESET_TOKEN_MINUTES: float = Field(default=30, gt=0)
+    RATE_LIMIT_EMAIL: str = "3/hour"
+    RATE_LIMIT_EMAIL_CLIENT: str = "10/hour"
+
     @field_validator("CORS_ORIGINS", "FORWARDED_ALLOW_IPS", mode="before")
     @classmethod
     def _lists(cls, value: object) -> object:
         return _split_list(value)
 
-    @field_validator("RATE_LIMIT_DEFAULT", "RATE_LIMIT_LOGIN")
+    @field_validator(
+        "RATE_LIMIT_DEFAULT", "RATE_LIMIT_LOGIN", "RATE_LIMIT_EMAIL", "RATE_LIMIT_EMAIL_CLIENT"
+    )
     @classmethod
     def _rate(cls, value: str) -> str:
         parse_rate(value)

@@ -39,6 +39,14 @@ class BadRequest(AppError):
     default_detail = "Bad request"
 
 
+class TokenInvalid(BadRequest):
+    """A link token (email verification, password reset) that is unknown, used, expired or
+    superseded: one answer for all, so a caller learns nothing about which."""
+
+    code = "token_invalid"
+    default_detail = "This link is invalid or has expired"
+
+
 class NotAuthenticated(AppError):
     status_code = 401
     code = "not_authenticated"
@@ -67,6 +75,11 @@ class Forbidden(AppError):
 class InactiveUser(Forbidden):
     code = "inactive_user"
     default_detail = "Inactive user"
+
+
+class EmailNotVerified(Forbidden):
+    code = "email_not_verified"
+    default_detail = "Verify your email address before signing in"
 
 
 class NotFound(AppError):

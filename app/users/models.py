@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, Text
+from sqlalchemy import JSON, Column, ForeignKey, Index, Text, false
 from sqlmodel import AutoString, Field, Relationship, SQLModel
 
 from app.db.base import IdMixin, TimestampMixin, UTCDateTime, utcnow
@@ -31,6 +31,9 @@ class UserBase(SQLModel):
     full_name: str | None = Field(default=None, sa_type=AutoString(100))
     is_active: bool = Field(default=True)
     is_superuser: bool = Field(default=False)
+    # The email address was confirmed (app/accounts). Rows inserted without it (SQL, old
+    # code) start unverified; the migration that added it marked the users of the day verified.
+    is_verified: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     permissions: list[str] = Field(default_factory=list, sa_type=JSON, nullable=False)
 
 

@@ -29,6 +29,9 @@ class UserRepository(Repository[User]):
             )
         )
 
+    async def get_by_email(self, email: str) -> User | None:
+        return await self.get_one_by(col(User.email) == email.lower())  # stored lower-cased
+
     async def username_taken(self, username: str, *, exclude: uuid.UUID | None = None) -> bool:
         where = [equals_folded(User.username, username)]
         if exclude is not None:

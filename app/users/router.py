@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Header, Query, status
 from starlette.responses import StreamingResponse
 
+from app.accounts.dependencies import AccountServiceDep
 from app.auth.dependencies import CurrentUser, SuperUser
 from app.core.dependencies import SettingsDep
 from app.core.errors import (
@@ -51,9 +52,20 @@ async def read_me(me: CurrentUser) -> User:
 
 
 @router.patch("/me", response_model=UserRead, responses=responses(Conflict))
-async def update_me(data: UserUpdateMe, me: CurrentUser, users: UserServiceDep) -> User:
-    """Change username, email, full name or password. A new password ends every login."""
-    return await users.update(me, data, actor=me)
+async def update_me(
+    data: UserUpdateMe,
+    me: CurrentUser,
+    users: UserServiceDep,
+    accounts: AccountServiceDep,
+    mailer: MailerDep,
+) -> User:
+    """Change username, email, full name or password. A new password ends every login; a new
+    email must be verified again (a link goes to it, a notice to the old one)."""
+    old_email = me.email
+    user = await users.update(me, data, actor=me)
+    for message in await accounts.after_email_change(user, old_email):
+        mailer.send_later(message)
+    return user
 
 
 @router.delete("/me", status_code=status.HTTP_204_NO_CONTENT)
@@ -150,10 +162,19 @@ async def read_profile(_: CurrentUser, user: PathUser, users: UserServiceDep) ->
     "/{user_id}", response_model=UserRead, responses=responses(Forbidden, NotFound, Conflict)
 )
 async def update_user(
-    data: UserUpdate, me: CurrentUser, user: PathUser, users: UserServiceDep
+    data: UserUpdate,
+    me: CurrentUser,
+    user: PathUser,
+    users: UserServiceDep,
+    accounts: AccountServiceDep,
+    mailer: MailerDep,
 ) -> User:
     """The user or a superuser; only a superuser may change the administrative fields."""
-    return await users.update(user, data, actor=me)
+    old_email = user.email
+    updated = await users.update(user, data, actor=me)
+    for message in await accounts.after_email_change(updated, old_email):
+        mailer.send_later(message)
+    return updated
 
 
 @router.delete(

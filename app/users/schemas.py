@@ -81,6 +81,7 @@ class UserCreate(InputModel):
 class UserCreateAdmin(UserCreate):
     is_active: StrictBool = True
     is_superuser: StrictBool = False
+    is_verified: StrictBool = False
     permissions: Permissions = Field(default_factory=list)
 
 
@@ -102,6 +103,7 @@ class UserUpdate(UserUpdateMe):
 
     is_active: StrictBool = Field(default=None)  # type: ignore[assignment]
     is_superuser: StrictBool = Field(default=None)  # type: ignore[assignment]
+    is_verified: StrictBool = Field(default=None)  # type: ignore[assignment]
     permissions: Permissions = Field(default=None)  # type: ignore[arg-type]
 
 
@@ -114,7 +116,7 @@ class UserBulkCreate(InputModel):
     users: Annotated[list[UserCreateAdmin], Field(min_length=1, max_length=BULK_MAX_USERS)]
 
 
-ADMIN_FIELDS = frozenset({"is_active", "is_superuser", "permissions"})
+ADMIN_FIELDS = frozenset({"is_active", "is_superuser", "is_verified", "permissions"})
 
 
 # A user as every response shows it: the id, UserBase's fields, the timestamps (in this order:

@@ -20,6 +20,7 @@ USER_KEYS = {
     "full_name",
     "is_active",
     "is_superuser",
+    "is_verified",
     "permissions",
     "created_at",
     "updated_at",
@@ -96,13 +97,16 @@ async def test_registered_user_can_log_in_with_the_password(client: httpx.AsyncC
     assert response.status_code == 200
 
 
-async def test_register_sends_a_welcome_email(
+async def test_register_sends_a_welcome_email_and_a_verification_link(
     client: httpx.AsyncClient, outbox: list[EmailMessage]
 ) -> None:
     response = await client.post(REGISTER, json=new_user(email="Bob@Example.com"))
 
     assert response.status_code == 201
-    assert [(m.to, m.subject) for m in outbox] == [("bob@example.com", "Welcome!")]
+    assert [(m.to, m.subject) for m in outbox] == [
+        ("bob@example.com", "Welcome!"),
+        ("bob@example.com", "Verify your email"),
+    ]
 
 
 async def test_register_that_fails_sends_no_email(

@@ -20,6 +20,7 @@ USER_KEYS = {
     "full_name",
     "is_active",
     "is_superuser",
+    "is_verified",
     "permissions",
     "created_at",
     "updated_at",

@@ -41,7 +41,10 @@ async def test_concurrent_registrations_with_one_email_give_one_201(
     assert Counter(r.status_code for r in responses) == {201: 1, 409: RACERS - 1}
     conflicts = [r.json() for r in responses if r.status_code == 409]
     assert all(c["code"] == "conflict" and "email" in c["detail"] for c in conflicts)
-    assert [m.to for m in outbox] == ["race@example.com"]
+    assert [(m.to, m.subject) for m in outbox] == [
+        ("race@example.com", "Welcome!"),
+        ("race@example.com", "Verify your email"),
+    ]
 
 
 async def test_concurrent_registrations_with_one_email_store_one_user(
@@ -76,7 +79,7 @@ async def test_concurrent_registrations_with_one_username_in_any_case_give_one_2
     assert Counter(r.status_code for r in responses) == {201: 1, 409: RACERS - 1}
     conflicts = [r.json() for r in responses if r.status_code == 409]
     assert all(c["code"] == "conflict" and "username" in c["detail"] for c in conflicts)
-    assert len(outbox) == 1
+    assert [m.subject for m in outbox] == ["Welcome!", "Verify your email"]
 
 
 async def test_after_a_username_race_the_winner_logs_in(client: httpx.AsyncClient) -> None:

@@ -54,6 +54,7 @@ async def test_streams_every_user_as_a_json_array(client, session, superuser_hea
         "full_name",
         "is_active",
         "is_superuser",
+        "is_verified",
         "permissions",
         "created_at",
         "updated_at",

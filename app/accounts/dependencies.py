@@ -1,0 +1,83 @@
+"""The account service, and the limits on asking for account emails."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from app.accounts.schemas import EmailRequest
+from app.accounts.service import AccountService
+from app.core.dependencies import HasherDep, SettingsDep
+from app.core.ratelimit import (
+    SCOPE_KEY,
+    Decision,
+    LimitHeaders,
+    Rate,
+    client_address,
+    rate_limited,
+)
+from app.core.state import state_of
+from app.db.session import SessionDep
+
+
+async def get_account_service(
+    session: SessionDep, hasher: HasherDep, settings: SettingsDep
+) -> AccountService:
+    return AccountService(session, hasher, settings)
+
+
+AccountServiceDep = Annotated[AccountService, Depends(get_account_service)]
+
+
+def email_rate_limit(kind: str) -> Callable[[Request, EmailRequest], Awaitable[None]]:
+    """A dependency limiting a route that emails an address it is given (`kind` names the
+    route's counters): `RATE_LIMIT_EMAIL` per target address, whoever asks (no mail-bombing
+    from many hosts), and `RATE_LIMIT_EMAIL_CLIENT` per client address (no trawling through
+    many addresses). Unknown addresses count like known ones: the limit reveals nothing.
+
+    The body is the route's own `EmailRequest` (same parameter name: FastAPI reads it once); a
+    body refused with 422 counts for nothing.
+    """
+
+    async def check(request: Request, data: EmailRequest) -> None:
+        state = state_of(request.scope)
+        limiter = state.rate_limiter
+        if not limiter.enabled:
+            return
+        settings = state.settings
+        # Hash the address: bounded key size, and no addresses in Redis.
+        target = hashlib.sha256(data.email.casefold().encode()).hexdigest()[:32]
+        limits = (
+            (f"{kind}:ip:{client_address(request.scope)}", settings.RATE_LIMIT_EMAIL_CLIENT),
+            (f"{kind}:to:{target}", settings.RATE_LIMIT_EMAIL),
+        )
+        strictest: Decision | None = None
+        for key, rate in limits:
+            decision = await limiter.store.hit(key, Rate.parse(rate))
+            if decision is None:  # the store failed: fail open, as every limit does
+                continue
+            if (
+                strictest is None
+                or not decision.allowed
+                or (strictest.allowed and decision.remaining < strictest.remaining)
+            ):
+                strictest = decision
+            if not decision.allowed:
+                break
+        if strictest is None:
+            return
+        # The stricter limit's headers replace the default limit's, on success and refusal.
+        limit_headers = request.scope.get(SCOPE_KEY)
+        if isinstance(limit_headers, LimitHeaders):
+            limit_headers.headers = strictest.headers()
+        if not strictest.allowed:
+            raise rate_limited(strictest)
+
+    return check
+
+
+resend_rate_limit = email_rate_limit("verify-resend")
+forgot_rate_limit = email_rate_limit("forgot-password")
