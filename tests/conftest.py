@@ -128,6 +128,7 @@ async def user_factory(
         is_superuser: bool = False,
         permissions: list[str] | None = None,
         full_name: str | None = None,
+        is_verified: bool = False,
     ) -> User:
         name = username or f"user_{uuid.uuid4().hex[:10]}"
         user = User(
@@ -136,6 +137,7 @@ async def user_factory(
             hashed_password=default_password_hash,
             is_active=is_active,
             is_superuser=is_superuser,
+            is_verified=is_verified,
             permissions=permissions or [],
             full_name=full_name,
         )

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import BackgroundTasks, Depends, Request
 
 from app.accounts.schemas import EmailRequest
 from app.accounts.service import AccountService
@@ -19,8 +20,14 @@ from app.core.ratelimit import (
     client_address,
     rate_limited,
 )
-from app.core.state import state_of
+from app.core.state import AppState, StateDep, state_of
 from app.db.session import SessionDep
+from app.notifications.dependencies import Mailer, MailerDep
+from app.notifications.email import EmailMessage
+
+logger = logging.getLogger("app.accounts")
+
+AccountWork = Callable[[AccountService], Awaitable[EmailMessage | None]]
 
 
 async def get_account_service(
@@ -30,6 +37,46 @@ async def get_account_service(
 
 
 AccountServiceDep = Annotated[AccountService, Depends(get_account_service)]
+
+
+class AfterResponse:
+    """Account work that runs after the response, in a transaction of its own, and the email
+    it returns, sent (or queued) once that transaction has committed.
+
+    For the routes that must answer alike whether or not an address has an account
+    (forgot-password, resend): the request itself does nothing that depends on the address,
+    so neither its answer nor its timing can tell the two apart. A failure is logged; the
+    caller has had its 202 already.
+    """
+
+    def __init__(self, state: AppState, background: BackgroundTasks, mailer: Mailer) -> None:
+        self._state = state
+        self._background = background
+        self._mailer = mailer
+
+    def run(self, work: AccountWork) -> None:
+        self._background.add_task(self._run, work)
+
+    async def _run(self, work: AccountWork) -> None:
+        state = self._state
+        try:
+            async with state.db.sessionmaker() as session:
+                message = await work(AccountService(session, state.hasher, state.settings))
+                await session.commit()
+        except Exception:
+            logger.exception("account email work failed")
+            return
+        if message is not None:
+            await self._mailer.send_now(message)
+
+
+async def get_after_response(
+    state: StateDep, background: BackgroundTasks, mailer: MailerDep
+) -> AfterResponse:
+    return AfterResponse(state, background, mailer)
+
+
+AfterResponseDep = Annotated[AfterResponse, Depends(get_after_response)]
 
 
 def email_rate_limit(kind: str) -> Callable[[Request, EmailRequest], Awaitable[None]]:

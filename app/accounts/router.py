@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, status
 
-from app.accounts.dependencies import AccountServiceDep, forgot_rate_limit, resend_rate_limit
+from app.accounts.dependencies import (
+    AccountServiceDep,
+    AfterResponseDep,
+    forgot_rate_limit,
+    resend_rate_limit,
+)
 from app.accounts.schemas import EmailRequest, ResetPasswordRequest, VerifyEmailRequest
 from app.core.errors import RateLimited, TokenInvalid, responses
-from app.notifications.dependencies import MailerDep
 from app.users.models import User
 from app.users.schemas import MessageResponse, UserRead
 
@@ -31,13 +35,11 @@ async def verify_email(data: VerifyEmailRequest, accounts: AccountServiceDep) ->
     responses=responses(RateLimited),
     dependencies=[Depends(resend_rate_limit)],
 )
-async def resend_verification(
-    data: EmailRequest, accounts: AccountServiceDep, mailer: MailerDep
-) -> MessageResponse:
-    """A new verification link for an active, unverified account (earlier links end)."""
-    message = await accounts.resend_verification(data.email)
-    if message is not None:
-        mailer.send_later(message)
+async def resend_verification(data: EmailRequest, after: AfterResponseDep) -> MessageResponse:
+    """A new verification link for an active, unverified account (earlier links end). The
+    answer, and its timing, are the same for any address: the work follows the response."""
+    email = data.email
+    after.run(lambda accounts: accounts.resend_verification(email))
     return MessageResponse(message=RESEND_ACCEPTED)
 
 
@@ -48,14 +50,12 @@ async def resend_verification(
     responses=responses(RateLimited),
     dependencies=[Depends(forgot_rate_limit)],
 )
-async def forgot_password(
-    data: EmailRequest, accounts: AccountServiceDep, mailer: MailerDep
-) -> MessageResponse:
+async def forgot_password(data: EmailRequest, after: AfterResponseDep) -> MessageResponse:
     """Email a password reset link to an active account (earlier links end). The answer, and
-    its timing, are the same for an address without an account."""
-    message = await accounts.forgot_password(data.email)
-    if message is not None:
-        mailer.send_later(message)
+    its timing, are the same for an address without an account: the work follows the
+    response."""
+    email = data.email
+    after.run(lambda accounts: accounts.forgot_password(email))
     return MessageResponse(message=FORGOT_ACCEPTED)
 
 

@@ -21,10 +21,14 @@ class Mailer:
         self._queue = queue
 
     def send_later(self, message: EmailMessage) -> None:
+        self._background.add_task(self.send_now, message)
+
+    async def send_now(self, message: EmailMessage) -> None:
+        """For work that already runs after the response: queue it (or send it) at once."""
         if self._queue is not None:
-            self._background.add_task(dispatch, self._queue, self._sender, message)
+            await dispatch(self._queue, self._sender, message)
         else:
-            self._background.add_task(deliver, self._sender, message)
+            await deliver(self._sender, message)
 
 
 async def get_mailer(state: StateDep, background: BackgroundTasks) -> Mailer:
