@@ -6,7 +6,17 @@ from __future__ import annotations
 from app.auth.models import AuthSession, RefreshToken
 from app.heroes.models import Hero
 from app.posts.models import Post
+from app.security.models import SecurityEvent
 from app.teams.models import Team
 from app.users.models import Profile, User
 
-__all__ = ["AuthSession", "Hero", "Post", "Profile", "RefreshToken", "Team", "User"]
+__all__ = [
+    "AuthSession",
+    "Hero",
+    "Post",
+    "Profile",
+    "RefreshToken",
+    "SecurityEvent",
+    "Team",
+    "User",
+]
