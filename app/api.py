@@ -13,6 +13,7 @@ from app.health.router import router as health_router
 from app.heroes.router import router as heroes_router
 from app.posts.router import router as posts_router
 from app.realtime.router import router as realtime_router
+from app.security.router import router as security_router
 from app.teams.router import router as teams_router
 from app.users.router import router as users_router
 
@@ -21,6 +22,7 @@ API_PREFIX = "/api/v1"
 # Under /api/v1 (API.md), each behind its own prefix.
 API_ROUTERS = (
     auth_router,
+    security_router,  # before users_router: /users/me/security-events
     accounts_router,
     users_router,
     posts_router,

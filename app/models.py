@@ -7,6 +7,7 @@ from app.accounts.models import LinkToken
 from app.auth.models import AuthSession, RefreshToken
 from app.heroes.models import Hero
 from app.posts.models import Post
+from app.security.models import SecurityEvent
 from app.teams.models import Team
 from app.users.models import Profile, User
 
@@ -17,6 +18,7 @@ __all__ = [
     "Post",
     "Profile",
     "RefreshToken",
+    "SecurityEvent",
     "Team",
     "User",
 ]

@@ -11,6 +11,7 @@ from fastapi import BackgroundTasks, Depends, Request
 
 from app.accounts.schemas import EmailRequest
 from app.accounts.service import AccountService
+from app.core.client import ClientDep, ClientInfo
 from app.core.dependencies import HasherDep, SettingsDep
 from app.core.ratelimit import (
     SCOPE_KEY,
@@ -31,9 +32,9 @@ AccountWork = Callable[[AccountService], Awaitable[EmailMessage | None]]
 
 
 async def get_account_service(
-    session: SessionDep, hasher: HasherDep, settings: SettingsDep
+    session: SessionDep, hasher: HasherDep, settings: SettingsDep, client: ClientDep
 ) -> AccountService:
-    return AccountService(session, hasher, settings)
+    return AccountService(session, hasher, settings, client=client)
 
 
 AccountServiceDep = Annotated[AccountService, Depends(get_account_service)]
@@ -49,10 +50,13 @@ class AfterResponse:
     caller has had its 202 already.
     """
 
-    def __init__(self, state: AppState, background: BackgroundTasks, mailer: Mailer) -> None:
+    def __init__(
+        self, state: AppState, background: BackgroundTasks, mailer: Mailer, client: ClientInfo
+    ) -> None:
         self._state = state
         self._background = background
         self._mailer = mailer
+        self._client = client  # the request's, for the security log
 
     def run(self, work: AccountWork) -> None:
         self._background.add_task(self._run, work)
@@ -61,7 +65,10 @@ class AfterResponse:
         state = self._state
         try:
             async with state.db.sessionmaker() as session:
-                message = await work(AccountService(session, state.hasher, state.settings))
+                accounts = AccountService(
+                    session, state.hasher, state.settings, client=self._client
+                )
+                message = await work(accounts)
                 await session.commit()
         except Exception:
             logger.exception("account email work failed")
@@ -71,9 +78,9 @@ class AfterResponse:
 
 
 async def get_after_response(
-    state: StateDep, background: BackgroundTasks, mailer: MailerDep
+    state: StateDep, background: BackgroundTasks, mailer: MailerDep, client: ClientDep
 ) -> AfterResponse:
-    return AfterResponse(state, background, mailer)
+    return AfterResponse(state, background, mailer, client)
 
 
 AfterResponseDep = Annotated[AfterResponse, Depends(get_after_response)]

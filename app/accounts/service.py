@@ -15,11 +15,14 @@ from app.accounts.emails import email_changed_email, reset_email, verification_e
 from app.accounts.models import LinkPurpose, LinkToken
 from app.accounts.repository import LinkTokenRepository
 from app.auth.repository import AuthSessionRepository
+from app.core.client import UNKNOWN_CLIENT, ClientInfo
 from app.core.config import Settings
 from app.core.errors import TokenInvalid
 from app.core.security import PasswordHasher, token_digest
 from app.db.base import utcnow
 from app.notifications.email import EmailMessage
+from app.security.models import SecurityEventKind
+from app.security.service import SecurityLog
 from app.users.models import User
 from app.users.repository import UserRepository
 
@@ -31,12 +34,25 @@ TOKEN_BYTES = 32  # token_urlsafe(32): 43 URL-safe characters, 256 random bits
 
 
 class AccountService:
-    def __init__(self, session: AsyncSession, hasher: PasswordHasher, settings: Settings) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        hasher: PasswordHasher,
+        settings: Settings,
+        *,
+        client: ClientInfo = UNKNOWN_CLIENT,
+    ) -> None:
         self.session = session
         self.hasher = hasher
         self.settings = settings
+        self.client = client  # who is asking, for the security log
         self.users = UserRepository(session)
         self.links = LinkTokenRepository(session)
+        self.log = SecurityLog(session)
+
+    def _record(self, event: SecurityEventKind, user: User) -> None:
+        """In the transaction of the change it records (the unit of work's)."""
+        self.log.record(event, user_id=user.id, client=self.client)
 
     # --- links -----------------------------------------------------------------------------
 
@@ -85,6 +101,7 @@ class AccountService:
         user = await self._use(token, LinkPurpose.VERIFY_EMAIL)
         user.is_verified = True
         self.users.add(user)
+        self._record(SecurityEventKind.EMAIL_VERIFIED, user)
         await self.session.flush()
         return user
 
@@ -116,6 +133,7 @@ class AccountService:
         if user is None or not user.is_active:
             return None
         link = await self.issue_link(user, LinkPurpose.RESET_PASSWORD)
+        self._record(SecurityEventKind.PASSWORD_RESET_REQUESTED, user)
         minutes = self.settings.PASSWORD_RESET_TOKEN_MINUTES
         return reset_email(user.email, user.username, link, minutes)
 
@@ -132,5 +150,6 @@ class AccountService:
         self.users.add(user)
         await self.links.end_unused(user.id, LinkPurpose.RESET_PASSWORD)
         await AuthSessionRepository(self.session).revoke_all_for_user(user.id)
+        self._record(SecurityEventKind.PASSWORD_RESET, user)
         await self.session.flush()
         return user

@@ -1,7 +1,7 @@
 """email verification and link tokens: users.is_verified, link_tokens
 
 Revision ID: c3a9e1d27f02
-Revises: d9e9fb0b4880
+Revises: b7d4c2a91e01
 Create Date: 2026-11-27 14:10:00+00:00
 
 `users.is_verified` is added with the server default false (new rows start unverified), and
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "c3a9e1d27f02"
-down_revision: str | None = "d9e9fb0b4880"
+down_revision: str | None = "b7d4c2a91e01"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
