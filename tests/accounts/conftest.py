@@ -35,14 +35,12 @@ def smtp_server() -> Iterator[SmtpServer]:
 
 
 @pytest.fixture
-def serve(
-    make_settings: Callable[..., Settings], smtp_server: SmtpServer, client: httpx.AsyncClient
-) -> Serve:
-    """An app of its own (settings overridden) that mails through the SMTP server. `client`
-    (the suite's) empties the shared database after the test."""
+def account_settings(
+    make_settings: Callable[..., Settings], smtp_server: SmtpServer
+) -> Callable[..., Settings]:
+    """Settings that mail through the SMTP server, with links on PUBLIC_URL."""
 
-    @asynccontextmanager
-    async def start(**overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
+    def make(**overrides: Any) -> Settings:
         values: dict[str, Any] = {
             "EMAIL_BACKEND": "smtp",
             "SMTP_HOST": "127.0.0.1",
@@ -51,7 +49,19 @@ def serve(
             "PUBLIC_URL": PUBLIC_URL,
         }
         values.update(overrides)
-        async with running(create_app(make_settings(**values))) as served:
+        return make_settings(**values)
+
+    return make
+
+
+@pytest.fixture
+def serve(account_settings: Callable[..., Settings], client: httpx.AsyncClient) -> Serve:
+    """An app of its own (account_settings, overridden) that mails through the SMTP server.
+    `client` (the suite's) empties the shared database after the test."""
+
+    @asynccontextmanager
+    async def start(**overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
+        async with running(create_app(account_settings(**overrides))) as served:
             yield served.client
 
     return start

@@ -251,3 +251,21 @@ async def test_a_deactivated_users_reset_link_is_refused(
 )
 async def test_a_malformed_reset_body_is_422(client: httpx.AsyncClient, body: dict) -> None:
     assert_invalid(await client.post(RESET, json=body))
+
+
+async def test_a_reset_link_used_by_concurrent_requests_works_for_one(
+    http: httpx.AsyncClient, smtp_server: SmtpServer, uma: User
+) -> None:
+    token = await reset_token(http, smtp_server)
+    passwords = [f"new password number {i}" for i in range(4)]
+
+    responses = await asyncio.gather(
+        *(http.post(RESET, json={"token": token, "new_password": p}) for p in passwords)
+    )
+
+    assert sorted(r.status_code for r in responses) == [204, 400, 400, 400]
+    for response in responses:
+        if response.status_code == 400:
+            assert_error(response, 400, "token_invalid")
+    winner = passwords[[r.status_code for r in responses].index(204)]
+    assert (await login(http, "uma", winner)).status_code == 200
