@@ -169,5 +169,8 @@ def responses(*errors: type[AppError]) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses=` for the errors a route can raise."""
     docs: dict[int | str, dict[str, Any]] = {}
     for error in errors:
-        docs.update(error.response_doc())
+        for status, doc in error.response_doc().items():
+            if status in docs:  # two errors of one status (403 inactive_user, 403 forbidden)
+                doc = {**doc, "description": f"{docs[status]['description']}; {doc['description']}"}
+            docs[status] = doc
     return docs
