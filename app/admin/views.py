@@ -52,6 +52,7 @@ class UserAdmin(ServiceModelView, model=User):
         "full_name",
         "is_active",
         "is_superuser",
+        "is_verified",
         "permissions",
         "created_at",
     ]
@@ -62,6 +63,7 @@ class UserAdmin(ServiceModelView, model=User):
         "full_name",
         "is_active",
         "is_superuser",
+        "is_verified",
         "permissions",
         "created_at",
         "updated_at",
@@ -75,6 +77,7 @@ class UserAdmin(ServiceModelView, model=User):
         "full_name",
         "is_active",
         "is_superuser",
+        "is_verified",
         "permissions",
     ]
     column_labels = {
@@ -83,6 +86,7 @@ class UserAdmin(ServiceModelView, model=User):
         "full_name": "Full name",
         "is_active": "Active",
         "is_superuser": "Superuser",
+        "is_verified": "Email verified",
         "permissions": "Permissions",
         "created_at": "Created",
         "updated_at": "Updated",
@@ -92,7 +96,15 @@ class UserAdmin(ServiceModelView, model=User):
     form_overrides = {"permissions": Select2TagsField}
     form_args = {"permissions": {"description": "e.g. teams:delete, heroes:delete"}}
     bulk = {"deactivate": "Deactivate", "activate": "Activate"}
-    EDITABLE = ("username", "email", "full_name", "is_active", "is_superuser", "permissions")
+    EDITABLE = (
+        "username",
+        "email",
+        "full_name",
+        "is_active",
+        "is_superuser",
+        "is_verified",
+        "permissions",
+    )
 
     def describe(self, obj: Any) -> str:
         return f"{obj.username} <{obj.email}>"

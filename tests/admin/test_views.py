@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from app.core.state import AppState
 from app.users.models import User
 from tests.admin.conftest import BASE_URL, csrf_of, post_form, sign_in
 from tests.conftest import HeadersFor, UserFactory, stored_user
@@ -30,7 +31,11 @@ def user_form(user: User, **changes: Any) -> dict[str, Any]:
         "permissions": list(user.permissions),
         "save": "Save",
     }
-    flags = {"is_active": user.is_active, "is_superuser": user.is_superuser}
+    flags = {
+        "is_active": user.is_active,
+        "is_superuser": user.is_superuser,
+        "is_verified": user.is_verified,
+    }
     for key, value in changes.items():
         if key in flags:
             flags[key] = value
@@ -199,6 +204,19 @@ async def test_unchecking_active_in_the_form_deactivates(
     assert (await client.get("/api/v1/users/me", headers=headers)).json()["code"] == (
         "inactive_user"
     )
+
+
+async def test_checking_email_verified_in_the_form_verifies(
+    signed_in: httpx.AsyncClient, client: httpx.AsyncClient, user: User, state: AppState
+) -> None:
+    response = await post_form(
+        signed_in, f"/admin/user/edit/{user.id}", user_form(user, is_verified=True)
+    )
+
+    assert response.status_code == 302
+    stored = await stored_user(state, user.id)
+    assert stored is not None
+    assert stored.is_verified is True
 
 
 async def test_deleting_a_user_takes_their_posts_like_the_api(
