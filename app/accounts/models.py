@@ -2,8 +2,9 @@
 password).
 
 The token itself is only ever in the email; the table keeps its SHA-256 digest. A token works
-once (`used_at`), until `expires_at`; issuing a new one for the same user and purpose ends the
-earlier unused ones (their `used_at` is set too: superseded and used look alike on purpose).
+once (`used_at`), until `expires_at`; issuing a new one for the same user and purpose deletes
+the earlier ones (used, expired or not), so the table stays at a row or two per user.
+Unknown, used, expired and superseded tokens are refused alike.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlmodel import col
 
 from app.accounts.models import LinkPurpose, LinkToken
@@ -36,14 +36,11 @@ class LinkTokenRepository(Repository[LinkToken]):
         )
         return bool(result.rowcount == 1)
 
-    async def end_unused(self, user_id: uuid.UUID, purpose: LinkPurpose) -> None:
-        """End the user's unused tokens of this purpose (a new one supersedes them)."""
+    async def delete_for(self, user_id: uuid.UUID, purpose: LinkPurpose) -> None:
+        """End the user's links of this purpose (a new one supersedes them): their rows go,
+        used and expired ones too, so the table holds at most a link or two per user."""
         await self.session.execute(
-            update(LinkToken)
-            .where(
-                col(LinkToken.user_id) == user_id,
-                col(LinkToken.purpose) == purpose,
-                col(LinkToken.used_at).is_(None),
+            delete(LinkToken).where(
+                col(LinkToken.user_id) == user_id, col(LinkToken.purpose) == purpose
             )
-            .values(used_at=utcnow())
         )

@@ -62,8 +62,8 @@ class AccountService:
         return timedelta(minutes=self.settings.PASSWORD_RESET_TOKEN_MINUTES)
 
     async def issue_link(self, user: User, purpose: LinkPurpose) -> str:
-        """A new link for `user`; the user's earlier unused links of this purpose end."""
-        await self.links.end_unused(user.id, purpose)
+        """A new link for `user`; the user's earlier links of this purpose end (deleted)."""
+        await self.links.delete_for(user.id, purpose)
         token = secrets.token_urlsafe(TOKEN_BYTES)
         self.links.add(
             LinkToken(
@@ -121,7 +121,7 @@ class AccountService:
             return []
         notice = email_changed_email(old_email, user.username, user.email)
         if user.is_verified:
-            await self.links.end_unused(user.id, LinkPurpose.VERIFY_EMAIL)
+            await self.links.delete_for(user.id, LinkPurpose.VERIFY_EMAIL)
             return [notice]
         return [await self.verification_email(user), notice]
 
@@ -148,7 +148,7 @@ class AccountService:
         user.hashed_password = hashed_password
         user.is_verified = True
         self.users.add(user)
-        await self.links.end_unused(user.id, LinkPurpose.RESET_PASSWORD)
+        await self.links.delete_for(user.id, LinkPurpose.RESET_PASSWORD)
         await AuthSessionRepository(self.session).revoke_all_for_user(user.id)
         self._record(SecurityEventKind.PASSWORD_RESET, user)
         await self.session.flush()

@@ -140,6 +140,15 @@ class Settings(BaseSettings):
         parse_rate(value)
         return value
 
+    @field_validator("PUBLIC_URL")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError(
+                f"PUBLIC_URL {value!r} is not an http(s) URL, e.g. https://agora.example"
+            )
+        return value.rstrip("/")
+
     @field_validator("LOG_LEVEL")
     @classmethod
     def _level(cls, value: str) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from app.accounts.models import LinkToken
 from app.core.state import AppState
@@ -269,3 +269,16 @@ async def test_a_reset_link_used_by_concurrent_requests_works_for_one(
             assert_error(response, 400, "token_invalid")
     winner = passwords[[r.status_code for r in responses].index(204)]
     assert (await login(http, "uma", winner)).status_code == 200
+
+
+async def test_links_superseded_or_used_leave_no_rows_behind(
+    http: httpx.AsyncClient, smtp_server: SmtpServer, uma: User, state: AppState
+) -> None:
+    for count in (1, 2, 3):
+        token = await reset_token(http, smtp_server, count=count)
+    await http.post(RESET, json={"token": token, "new_password": NEW_PASSWORD})
+    await reset_token(http, smtp_server, count=4)
+
+    async with state.db.sessionmaker() as session:
+        rows = (await session.scalars(select(LinkToken))).all()
+    assert [(row.purpose, row.used_at) for row in rows] == [("reset_password", None)]
