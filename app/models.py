@@ -5,8 +5,22 @@ from __future__ import annotations
 
 from app.auth.models import AuthSession, RefreshToken
 from app.heroes.models import Hero
+from app.mfa.models import BackupCode, MfaChallenge, TotpSecret
 from app.posts.models import Post
 from app.teams.models import Team
+from app.tokens.models import PersonalToken
 from app.users.models import Profile, User
 
-__all__ = ["AuthSession", "Hero", "Post", "Profile", "RefreshToken", "Team", "User"]
+__all__ = [
+    "AuthSession",
+    "BackupCode",
+    "Hero",
+    "MfaChallenge",
+    "PersonalToken",
+    "Post",
+    "Profile",
+    "RefreshToken",
+    "Team",
+    "TotpSecret",
+    "User",
+]

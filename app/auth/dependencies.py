@@ -14,6 +14,8 @@ from app.core.dependencies import HasherDep, SettingsDep, TokenCodecDep
 from app.core.errors import Forbidden, NotAuthenticated
 from app.core.state import StateDep
 from app.db.session import SessionDep
+from app.tokens.access import authenticate_personal_token
+from app.tokens.service import is_personal_token
 from app.users.models import User
 from app.users.repository import UserRepository
 
@@ -39,7 +41,10 @@ async def get_optional_user(
     """The caller if a token was sent (it must be valid then), else None."""
     if token is None:
         return None
-    user = await auth.user_for_access_token(token)
+    if is_personal_token(token):  # scopes and limits enforced there, for every route
+        _, user = await authenticate_personal_token(request, token, auth.session)
+    else:
+        user = await auth.user_for_access_token(token)
     user_id = user.id
 
     async def still_exists() -> bool:

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, Text
+from sqlalchemy import JSON, Column, ForeignKey, Index, Text, false
 from sqlmodel import AutoString, Field, Relationship, SQLModel
 
 from app.db.base import IdMixin, TimestampMixin, UTCDateTime, utcnow
@@ -32,6 +32,8 @@ class UserBase(SQLModel):
     is_active: bool = Field(default=True)
     is_superuser: bool = Field(default=False)
     permissions: list[str] = Field(default_factory=list, sa_type=JSON, nullable=False)
+    # Two-factor sign-in is on (app/mfa); set only by confirming or disabling it.
+    mfa_enabled: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class User(IdMixin, TimestampMixin, UserBase, table=True):

@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+
+from app.db.session import SessionDep
+from app.tokens.service import PersonalTokenService
+
+
+async def get_personal_token_service(session: SessionDep) -> PersonalTokenService:
+    return PersonalTokenService(session)
+
+
+PersonalTokenServiceDep = Annotated[PersonalTokenService, Depends(get_personal_token_service)]
