@@ -13,7 +13,7 @@ from app.core.schemas import InputModel
 Code = Annotated[str, StringConstraints(min_length=1, max_length=32)]
 # Checked against the stored hash only: the rules of a new password do not apply.
 CurrentPassword = Annotated[str, StringConstraints(min_length=1, max_length=128)]
-MfaToken = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+MfaToken = Annotated[str, StringConstraints(min_length=1, max_length=4096)]
 
 
 class TotpSetupRequest(InputModel):

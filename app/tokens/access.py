@@ -15,13 +15,13 @@ itself. The rules (docs/api.md):
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from starlette.requests import Request
 
 from app.core.errors import InsufficientScope
+from app.core.routing import route_path
 from app.tokens.models import PersonalToken
 from app.tokens.service import PersonalTokenService
 from app.users.models import User
@@ -30,16 +30,18 @@ READ_METHODS = frozenset({"GET", "HEAD"})
 # Every route under this prefix that needs a signed-in caller manages the account: its
 # sessions, its personal tokens, its two-factor sign-in.
 ACCOUNT_MANAGEMENT_PREFIX = "/api/v1/auth/"
-# Routes that change a user's fields, and the fields a personal token may never change there.
-USER_UPDATE_ROUTES = frozenset({"/api/v1/users/me", "/api/v1/users/{user_id}"})
+# PATCH of a user (`/users/me`, `/users/{user_id}`), and the fields a personal token may
+# never change there.
+USERS_PREFIX = "/api/v1/users/"
 CREDENTIAL_FIELDS = frozenset({"password", "email"})
 
 
-def _route_path(request: Request) -> str:
-    """The path template of the route serving the request (`/api/v1/users/{user_id}`)."""
-    route: Any = request.scope.get("route")
-    path: str | None = getattr(route, "path", None)
-    return path if path is not None else request.url.path
+def _is_user_update(method: str, path: str) -> bool:
+    """PATCH /api/v1/users/me or /api/v1/users/{user_id}: the routes that change a user."""
+    if method != "PATCH" or not path.startswith(USERS_PREFIX):
+        return False
+    rest = path[len(USERS_PREFIX) :]
+    return bool(rest) and "/" not in rest
 
 
 async def _body_fields(request: Request) -> Collection[str]:
@@ -60,16 +62,12 @@ async def enforce_token_limits(request: Request, scopes: Collection[str]) -> Non
             raise InsufficientScope("This personal access token has no read scope")
     elif "write" not in scopes:
         raise InsufficientScope("This personal access token is read-only")
-    path = _route_path(request)
+    path = route_path(request.scope)  # the request's path: the same whatever FastAPI's version
     if path.startswith(ACCOUNT_MANAGEMENT_PREFIX):
         raise InsufficientScope(
             "A personal access token cannot manage sessions, tokens or two-factor sign-in"
         )
-    if (
-        method == "PATCH"
-        and path in USER_UPDATE_ROUTES
-        and CREDENTIAL_FIELDS & set(await _body_fields(request))
-    ):
+    if _is_user_update(method, path) and CREDENTIAL_FIELDS & set(await _body_fields(request)):
         raise InsufficientScope("A personal access token cannot change the password or the email")
 
 
