@@ -26,7 +26,8 @@ API_DOC = Path(__file__).resolve().parent.parent / "docs" / "api.md"
 
 Route = tuple[str, str]  # (method, path with every `{...}` parameter written `{}`)
 
-# Section "Account lifecycle": in the contract, not in the code yet. Take a route off this set when it is built.
+# Section "Account lifecycle": in the contract, not in the code yet. Take a route off this
+# set when it is built.
 NOT_YET_BUILT: frozenset[Route] = frozenset(
     {
         ("POST", "/api/v1/auth/verify-email"),
