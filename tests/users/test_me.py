@@ -21,6 +21,7 @@ USER_KEYS = {
     "is_active",
     "is_superuser",
     "permissions",
+    "mfa_enabled",
     "created_at",
     "updated_at",
 }

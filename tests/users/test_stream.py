@@ -55,6 +55,7 @@ async def test_streams_every_user_as_a_json_array(client, session, superuser_hea
         "is_active",
         "is_superuser",
         "permissions",
+        "mfa_enabled",
         "created_at",
         "updated_at",
     }
