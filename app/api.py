@@ -13,6 +13,7 @@ from app.heroes.router import router as heroes_router
 from app.mfa.router import router as mfa_router
 from app.posts.router import router as posts_router
 from app.realtime.router import router as realtime_router
+from app.security.router import router as security_router
 from app.teams.router import router as teams_router
 from app.tokens.router import router as tokens_router
 from app.users.router import router as users_router
@@ -24,6 +25,7 @@ API_ROUTERS = (
     auth_router,
     mfa_router,
     tokens_router,
+    security_router,  # before users_router: /users/me/security-events
     users_router,
     posts_router,
     teams_router,

@@ -7,6 +7,7 @@ from app.auth.models import AuthSession, RefreshToken
 from app.heroes.models import Hero
 from app.mfa.models import BackupCode, MfaChallenge, TotpSecret
 from app.posts.models import Post
+from app.security.models import SecurityEvent
 from app.teams.models import Team
 from app.tokens.models import PersonalToken
 from app.users.models import Profile, User
@@ -20,6 +21,7 @@ __all__ = [
     "Post",
     "Profile",
     "RefreshToken",
+    "SecurityEvent",
     "Team",
     "TotpSecret",
     "User",

@@ -36,9 +36,9 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.admin.context import AppParts
-from app.auth.models import AuthSession
 from app.auth.repository import AuthSessionRepository
 from app.auth.service import AuthService
+from app.core.client import client_of
 from app.core.errors import InactiveUser, InvalidCredentials
 from app.core.ratelimit import client_address
 from app.users.models import User
@@ -171,7 +171,14 @@ class AdminAuth(AuthenticationBackend):
 
         parts = self.parts
         async with parts.database.sessionmaker() as session:
-            auth = AuthService(session, parts.hasher, parts.token_codec, parts.settings)
+            auth = AuthService(
+                session,
+                parts.hasher,
+                parts.token_codec,
+                parts.settings,
+                client=client_of(request),
+                sessionmaker=parts.database.sessionmaker,
+            )
             try:
                 user = await auth.authenticate(username, password)
             except InvalidCredentials:
@@ -181,7 +188,7 @@ class AdminAuth(AuthenticationBackend):
             if not user.is_superuser:
                 logger.warning("admin: %s is not a superuser; sign-in refused", user.username)
                 return await self._refused(request, NOT_A_SUPERUSER, 403)
-            login = AuthSessionRepository(session).add(AuthSession(user_id=user.id))
+            login = auth.open_login(user)
             await session.commit()  # the login, and a re-hashed password if there was one
 
         # A new session (and CSRF token) on sign-in: nothing from before it carries over.

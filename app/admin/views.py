@@ -1,4 +1,4 @@
-"""The console's pages: users, posts, teams and heroes.
+"""The console's pages: users, posts, teams, heroes, and the security log (read-only).
 
 SQLAdmin reads the tables itself (lists, search, details), but every change goes through the
 domain services the API uses, in one unit of work, acting as the signed-in superuser: the same
@@ -39,6 +39,7 @@ from app.heroes.service import HeroService
 from app.posts.models import Post
 from app.posts.schemas import PostUpdate
 from app.posts.service import PostService
+from app.security.models import SecurityEvent
 from app.teams.models import Team
 from app.teams.schemas import TeamCreate, TeamUpdate
 from app.teams.service import TeamService
@@ -420,4 +421,30 @@ class HeroAdmin(ServiceModelView, model=Hero):
         await service.delete(await service.get(pk))
 
 
-VIEWS: tuple[type[ServiceModelView], ...] = (UserAdmin, PostAdmin, TeamAdmin, HeroAdmin)
+class SecurityEventAdmin(ServiceModelView, model=SecurityEvent):
+    """The security log, read-only: events are never changed or deleted (docs/api.md)."""
+
+    name = "Security event"
+    name_plural = "Security events"
+    icon = "fa-solid fa-shield-halved"
+    can_create = False
+    can_edit = False
+    can_delete = False
+    column_list = ["created_at", "event", "user_id", "actor_id", "ip"]
+    column_details_list = ["id", "created_at", "event", "user_id", "actor_id", "ip", "user_agent"]
+    column_labels = {"created_at": "When", "user_id": "User", "actor_id": "Actor", "ip": "IP"}
+    column_searchable_list = ["event", "ip"]
+    column_sortable_list = ["created_at", "event"]
+    column_default_sort = ("created_at", True)
+
+    def describe(self, obj: Any) -> str:
+        return f"{obj.event} {obj.created_at:%Y-%m-%d %H:%M:%S}"
+
+
+VIEWS: tuple[type[ServiceModelView], ...] = (
+    UserAdmin,
+    PostAdmin,
+    TeamAdmin,
+    HeroAdmin,
+    SecurityEventAdmin,
+)

@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import Column, ForeignKey
-from sqlmodel import Field, SQLModel
+from sqlmodel import AutoString, Field, SQLModel
 
 from app.db.base import IdMixin, UTCDateTime, utcnow
 
@@ -23,7 +23,11 @@ class AuthSession(IdMixin, table=True):
         sa_column=Column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
     )
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    # Moves on each refresh: a login is live while its last refresh token is.
+    last_used_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    ip: str | None = Field(default=None, sa_type=AutoString(45))
+    user_agent: str | None = Field(default=None, sa_type=AutoString(500))
 
 
 class RefreshToken(IdMixin, table=True):

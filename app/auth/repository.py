@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
@@ -35,19 +36,55 @@ class AuthSessionRepository(Repository[AuthSession]):
         )
         return result.first()
 
-    async def revoke(self, session_id: uuid.UUID) -> None:
+    async def live_of_user(self, user_id: uuid.UUID, used_since: datetime) -> list[AuthSession]:
+        """The user's logins not revoked and used (created or refreshed) since `used_since`,
+        newest first."""
+        statement = (
+            select(AuthSession)
+            .where(
+                col(AuthSession.user_id) == user_id,
+                col(AuthSession.revoked_at).is_(None),
+                col(AuthSession.last_used_at) > used_since,
+            )
+            .order_by(*self.order_by())
+        )
+        return list((await self.session.scalars(statement)).all())
+
+    async def touch(self, session_id: uuid.UUID) -> None:
         await self.session.execute(
             update(AuthSession)
-            .where(col(AuthSession.id) == session_id, col(AuthSession.revoked_at).is_(None))
-            .values(revoked_at=utcnow())
+            .where(col(AuthSession.id) == session_id)
+            .values(last_used_at=utcnow())
         )
 
-    async def revoke_all_for_user(self, user_id: uuid.UUID) -> None:
-        await self.session.execute(
-            update(AuthSession)
-            .where(col(AuthSession.user_id) == user_id, col(AuthSession.revoked_at).is_(None))
-            .values(revoked_at=utcnow())
+    async def revoke(self, session_id: uuid.UUID, *, user_id: uuid.UUID | None = None) -> bool:
+        """End a login (only if it is `user_id`'s, when given). False if none was ended."""
+        where = [col(AuthSession.id) == session_id, col(AuthSession.revoked_at).is_(None)]
+        if user_id is not None:
+            where.append(col(AuthSession.user_id) == user_id)
+        result: Any = await self.session.execute(
+            update(AuthSession).where(*where).values(revoked_at=utcnow())
         )
+        return bool(result.rowcount == 1)
+
+    async def revoke_all_for_user(
+        self,
+        user_id: uuid.UUID,
+        *,
+        keep: uuid.UUID | None = None,
+        used_since: datetime | None = None,
+    ) -> int:
+        """End every login of the user (but `keep`; only those used since `used_since`,
+        when given); how many were ended."""
+        where = [col(AuthSession.user_id) == user_id, col(AuthSession.revoked_at).is_(None)]
+        if keep is not None:
+            where.append(col(AuthSession.id) != keep)
+        if used_since is not None:
+            where.append(col(AuthSession.last_used_at) > used_since)
+        result: Any = await self.session.execute(
+            update(AuthSession).where(*where).values(revoked_at=utcnow())
+        )
+        return int(result.rowcount)
 
 
 class RefreshTokenRepository(Repository[RefreshToken]):

@@ -1,17 +1,20 @@
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from app.auth.dependencies import AuthServiceDep
-from app.auth.schemas import RefreshRequest, Token
+from app.auth.dependencies import AuthServiceDep, CurrentPrincipal
+from app.auth.schemas import RefreshRequest, SessionRead, Token
 from app.core.errors import (
     Conflict,
     InactiveUser,
     InvalidCredentials,
     InvalidToken,
+    NotAuthenticated,
+    NotFound,
     RateLimited,
     responses,
 )
@@ -76,3 +79,32 @@ async def refresh(data: RefreshRequest, auth: AuthServiceDep) -> Token:
 async def logout(data: RefreshRequest, auth: AuthServiceDep) -> None:
     """End this login: its access and refresh tokens stop working."""
     await auth.logout(data.refresh_token)
+
+
+# --- the caller's logins --------------------------------------------------------------------
+
+signed_in = responses(NotAuthenticated, InactiveUser)
+
+
+@router.get("/sessions", response_model=list[SessionRead], responses=signed_in)
+async def list_sessions(caller: CurrentPrincipal, auth: AuthServiceDep) -> list[SessionRead]:
+    """The caller's live logins, newest first; `current` marks the one asking."""
+    return await auth.list_sessions(caller.user.id, caller.session_id)
+
+
+@router.delete(
+    "/sessions/{session_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={**signed_in, **responses(NotFound)},
+)
+async def revoke_session(
+    session_id: uuid.UUID, caller: CurrentPrincipal, auth: AuthServiceDep
+) -> None:
+    """End one of the caller's logins: its tokens stop working at once."""
+    await auth.revoke_session(caller.user.id, session_id)
+
+
+@router.delete("/sessions", status_code=status.HTTP_204_NO_CONTENT, responses=signed_in)
+async def revoke_other_sessions(caller: CurrentPrincipal, auth: AuthServiceDep) -> None:
+    """End every login of the caller but the current one."""
+    await auth.revoke_other_sessions(caller.user.id, caller.session_id)

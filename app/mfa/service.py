@@ -24,6 +24,7 @@ import pyotp
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from app.core.client import UNKNOWN_CLIENT, ClientInfo
 from app.core.config import Settings
 from app.core.errors import (
     InactiveUser,
@@ -40,6 +41,8 @@ from app.mfa.crypto import MfaCrypto, mfa_crypto
 from app.mfa.models import MfaChallenge, TotpSecret
 from app.mfa.repository import BackupCodeRepository, MfaChallengeRepository, TotpSecretRepository
 from app.mfa.schemas import MfaRequired, TotpSetup
+from app.security.models import SecurityEventKind
+from app.security.service import SecurityLog
 from app.users.models import User
 
 ISSUER = "Agora"
@@ -98,12 +101,16 @@ class MfaService:
         session: AsyncSession,
         hasher: PasswordHasher,
         settings: Settings,
+        *,
+        client: ClientInfo = UNKNOWN_CLIENT,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.session = session
         self.hasher = hasher
         self.settings = settings
+        self.client = client  # recorded with the security events
         self.clock = clock
+        self.log = SecurityLog(session)
         self.crypto: MfaCrypto = mfa_crypto(settings.secret_key)
         self.secrets = TotpSecretRepository(session)
         self.backup_codes = BackupCodeRepository(session)
@@ -133,6 +140,7 @@ class MfaService:
         self.secrets.add(pending)
         user.mfa_enabled = True
         self.session.add(user)
+        self._record(SecurityEventKind.MFA_ENABLED, user)
         return await self._new_backup_codes(user.id)
 
     async def disable(self, user: User, password: str, code: str) -> CodeKind:
@@ -142,6 +150,7 @@ class MfaService:
         await self.backup_codes.remove_all(user.id)
         user.mfa_enabled = False
         self.session.add(user)
+        self._record(SecurityEventKind.MFA_DISABLED, user)
         await self.session.flush()
         return kind
 
@@ -194,6 +203,7 @@ class MfaService:
             failed = challenge.failed_attempts + 1
             ended = failed >= MAX_FAILED_CODES
             await self.challenges.give_back(challenge.id, failed_attempts=failed, ended=ended)
+            self._record(SecurityEventKind.LOGIN_FAILED, user)
             await self.session.commit()
             if ended:
                 raise InvalidLoginCode("Invalid two-factor code; this login has been ended")
@@ -226,8 +236,10 @@ class MfaService:
             return CodeKind.TOTP if await self._use_totp(secret, normalized) else None
         if len(normalized) != BACKUP_CODE_LENGTH:
             return None
-        used = await self.backup_codes.use(user.id, self.crypto.code_digest(normalized))
-        return CodeKind.BACKUP if used else None
+        if not await self.backup_codes.use(user.id, self.crypto.code_digest(normalized)):
+            return None
+        self._record(SecurityEventKind.BACKUP_CODE_USED, user)
+        return CodeKind.BACKUP
 
     async def _use_totp(self, secret: TotpSecret, code: str) -> bool:
         plain = self.crypto.decrypt(secret.secret_encrypted)
@@ -240,6 +252,9 @@ class MfaService:
             return False  # this step's code (or a later one) was used already
         set_committed_value(secret, "last_used_step", step)  # the UPDATE wrote it
         return True
+
+    def _record(self, event: SecurityEventKind, user: User) -> None:
+        self.log.record(event, user_id=user.id, client=self.client)
 
     async def _new_backup_codes(self, user_id: uuid.UUID) -> list[str]:
         codes = [new_backup_code() for _ in range(BACKUP_CODE_COUNT)]

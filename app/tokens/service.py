@@ -16,9 +16,12 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.client import UNKNOWN_CLIENT, ClientInfo
 from app.core.errors import InactiveUser, InvalidToken, NotFound
 from app.core.security import token_digest
 from app.db.base import utcnow
+from app.security.models import SecurityEventKind
+from app.security.service import SecurityLog
 from app.tokens.models import PersonalToken
 from app.tokens.repository import PersonalTokenRepository
 from app.tokens.schemas import PersonalTokenCreate, PersonalTokenCreated
@@ -38,9 +41,11 @@ def new_token() -> str:
 
 
 class PersonalTokenService:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, *, client: ClientInfo = UNKNOWN_CLIENT) -> None:
         self.session = session
+        self.client = client  # recorded with the security events
         self.tokens = PersonalTokenRepository(session)
+        self.log = SecurityLog(session)
 
     async def create(self, user: User, data: PersonalTokenCreate) -> PersonalTokenCreated:
         token = new_token()
@@ -60,6 +65,7 @@ class PersonalTokenService:
                 ),
             )
         )
+        self.log.record(SecurityEventKind.TOKEN_CREATED, user_id=user.id, client=self.client)
         await self.session.flush()
         return PersonalTokenCreated.model_validate({**row.model_dump(), "token": token})
 
@@ -70,6 +76,7 @@ class PersonalTokenService:
         """Delete one of the user's tokens (404 for an unknown one or another user's)."""
         if not await self.tokens.delete_for_user(token_id, user.id):
             raise NotFound("Personal access token not found")
+        self.log.record(SecurityEventKind.TOKEN_REVOKED, user_id=user.id, client=self.client)
 
     async def revoke_all_for_user(self, user_id: uuid.UUID) -> None:
         """End every personal token of the user for good (a password reset does this)."""

@@ -5,14 +5,17 @@ from typing import Annotated
 
 from fastapi import Depends
 
+from app.core.client import ClientDep
 from app.core.dependencies import HasherDep
 from app.db.session import SessionDep, StreamSessionDep
 from app.users.models import User
 from app.users.service import UserService
 
 
-async def get_user_service(session: SessionDep, hasher: HasherDep) -> UserService:
-    return UserService(session, hasher)
+async def get_user_service(
+    session: SessionDep, hasher: HasherDep, client: ClientDep
+) -> UserService:
+    return UserService(session, hasher, client=client)
 
 
 UserServiceDep = Annotated[UserService, Depends(get_user_service)]

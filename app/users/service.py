@@ -10,12 +10,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.repository import AuthSessionRepository
+from app.core.client import UNKNOWN_CLIENT, ClientInfo
 from app.core.errors import Conflict, Forbidden, NotFound
 from app.core.pagination import Page, PageParams
 from app.core.security import PasswordHasher
 from app.db.base import utcnow
 from app.db.errors import violated_constraint
 from app.db.folding import fold_case
+from app.security.models import SecurityEventKind
+from app.security.service import SecurityLog
 from app.users.bulk import INSERT_CHUNK, first_clash, hash_all
 from app.users.models import Profile, User
 from app.users.repository import ProfileRepository, UserRepository
@@ -62,11 +65,15 @@ async def _resumed(
 
 
 class UserService:
-    def __init__(self, session: AsyncSession, hasher: PasswordHasher) -> None:
+    def __init__(
+        self, session: AsyncSession, hasher: PasswordHasher, *, client: ClientInfo = UNKNOWN_CLIENT
+    ) -> None:
         self.session = session
         self.hasher = hasher
+        self.client = client  # who is asking, for the security log
         self.users = UserRepository(session)
         self.profiles = ProfileRepository(session)
+        self.log = SecurityLog(session)
 
     # --- reading -----------------------------------------------------------------------
 
@@ -149,11 +156,17 @@ class UserService:
             user.hashed_password = await self.hasher.hash(password)
             # Every token issued before the change stops working, this login's included.
             await AuthSessionRepository(self.session).revoke_all_for_user(user.id)
+            self._record(SecurityEventKind.PASSWORD_CHANGED, user, actor)
         for field, value in changes.items():
             setattr(user, field, value)
+        if actor.id != user.id and (changes or password is not None):
+            self._record(SecurityEventKind.USER_UPDATED_BY_ADMIN, user, actor)
         self.users.add(user)
         await self._flush()
         return user
+
+    def _record(self, event: SecurityEventKind, user: User, actor: User) -> None:
+        self.log.record(event, user_id=user.id, actor_id=actor.id, client=self.client)
 
     async def delete(self, user: User, *, actor: User) -> None:
         if actor.id != user.id and not actor.is_superuser:

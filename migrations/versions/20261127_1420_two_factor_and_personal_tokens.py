@@ -1,7 +1,7 @@
 """two-factor sign-in (TOTP, backup codes, pending logins) and personal access tokens
 
 Revision ID: d5f1b3c48e03
-Revises: d9e9fb0b4880
+Revises: b7d4c2a91e01
 Create Date: 2026-11-27 14:20:00+00:00
 
 `users.mfa_enabled` starts false for every existing user (a server default, so that the
@@ -14,8 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "d5f1b3c48e03"
-# The integrator re-chains this on the account spine's "b7d4c2a91e01" at merge.
-down_revision: str | None = "d9e9fb0b4880"
+down_revision: str | None = "b7d4c2a91e01"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

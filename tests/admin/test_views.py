@@ -347,3 +347,45 @@ async def test_an_action_on_a_malformed_or_unknown_id_is_404(signed_in: httpx.As
     for pks in ("not-an-id", "0190e3c1-0000-7000-8000-000000000000"):
         page = await signed_in.get(f"/admin/user/action/deactivate?pks={pks}")
         assert page.status_code == 404, pks
+
+
+# --- the security log ------------------------------------------------------------------------
+
+
+async def test_the_security_log_lists_events(
+    signed_in: httpx.AsyncClient, client: httpx.AsyncClient, superuser: User
+) -> None:
+    refused = await client.post(
+        "/api/v1/auth/login", data={"username": "nobody", "password": "not-a-password"}
+    )
+    assert refused.status_code == 401
+
+    response = await signed_in.get("/admin/security-event/list")
+
+    assert response.status_code == 200, response.text
+    assert "login_failed" in response.text
+
+
+async def test_the_security_log_cannot_be_changed_from_the_console(
+    signed_in: httpx.AsyncClient, superuser: User, state: Any
+) -> None:
+    from sqlalchemy import func, select
+
+    from app.security.models import SecurityEvent
+
+    page = await signed_in.get("/admin/security-event/list")
+    async with state.db.sessionmaker() as db:
+        event_id = (await db.scalars(select(SecurityEvent.id).limit(1))).one()
+        before = (await db.execute(select(func.count()).select_from(SecurityEvent))).scalar_one()
+
+    edit = await signed_in.get(f"/admin/security-event/edit/{event_id}")
+    create = await signed_in.get("/admin/security-event/create")
+    delete = await signed_in.delete(
+        f"/admin/security-event/delete?pks={event_id}",
+        headers={"X-CSRF-Token": csrf_of(page.text)},
+    )
+
+    assert {edit.status_code, create.status_code, delete.status_code} <= {403, 404, 405}
+    async with state.db.sessionmaker() as db:
+        count = (await db.execute(select(func.count()).select_from(SecurityEvent))).scalar_one()
+    assert count == before

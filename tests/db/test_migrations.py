@@ -13,13 +13,26 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Column, Connection, insert, inspect, select, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Connection,
+    Uuid,
+    column,
+    insert,
+    inspect,
+    select,
+    table,
+    text,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel import SQLModel
 
+from app.auth.models import AuthSession
 from app.core.config import Settings
-from app.db.base import new_id
+from app.db.base import UTCDateTime, new_id
 from app.db.engine import create_engine
 from app.db.migrate import alembic_config, migrate
 from app.teams.models import Team
@@ -143,5 +156,64 @@ async def test_upgrade_numbers_team_names_that_now_fold_alike(
         async with engine.connect() as conn:
             names = (await conn.execute(select(Team.name).order_by(Team.created_at))).scalars()
             assert list(names) == ["Straße", "STRASSE (3)", "strasse (2)", "Other"]
+    finally:
+        await engine.dispose()
+
+
+async def test_upgrade_keeps_existing_logins_listed_with_their_start_as_last_use(
+    scratch_url: str, make_settings: Callable[..., Settings]
+) -> None:
+    """Revision b7d4c2a91e01 (sessions remember their last use): a login made before it is
+    still a live session afterwards, last used when it started."""
+    engine = create_engine(scratch_url, make_settings(DATABASE_URL=scratch_url))
+    started = datetime.now(UTC) - timedelta(hours=1)
+    user_id, login_id = new_id(), new_id()
+    try:
+        await migrate(engine, "d9e9fb0b4880")  # before the security log
+        # The tables as that revision had them (the models have grown since).
+        users = table(
+            "users",
+            *(column(name) for name in ("username", "email", "hashed_password")),
+            column("id", Uuid()),
+            column("is_active", Boolean()),
+            column("is_superuser", Boolean()),
+            column("permissions", JSON()),
+            column("created_at", UTCDateTime()),
+            column("updated_at", UTCDateTime()),
+        )
+        logins = table(
+            "auth_sessions",
+            column("id", Uuid()),
+            column("user_id", Uuid()),
+            column("created_at", UTCDateTime()),
+        )
+        async with engine.begin() as conn:
+            await conn.execute(
+                insert(users).values(
+                    id=user_id,
+                    username="old",
+                    email="old@example.com",
+                    hashed_password="x",
+                    is_active=True,
+                    is_superuser=False,
+                    permissions=[],
+                    created_at=started,
+                    updated_at=started,
+                )
+            )
+            await conn.execute(
+                insert(logins).values(id=login_id, user_id=user_id, created_at=started)
+            )
+
+        await migrate(engine)
+
+        async with engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(AuthSession.last_used_at, AuthSession.created_at, AuthSession.ip)
+                )
+            ).one()
+        assert row.last_used_at == row.created_at
+        assert row.ip is None
     finally:
         await engine.dispose()

@@ -376,3 +376,39 @@ async def test_last_used_at_moves_after_a_minute(
     last_used = await _last_used(state)
     assert last_used is not None
     assert last_used > long_ago  # type: ignore[operator]
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("GET", "/api/v1/auth/sessions"), ("DELETE", "/api/v1/auth/sessions")],
+)
+async def test_a_token_may_not_manage_sessions(
+    client: httpx.AsyncClient, user: User, pat_for: PatFor, method: str, path: str
+) -> None:
+    created = await pat_for(user)
+
+    response = await client.request(method, path, headers=bearer(created["token"]))
+
+    assert_error(response, 403, "insufficient_scope")
+
+
+async def test_a_token_may_read_its_owners_security_events(
+    client: httpx.AsyncClient, user: User, pat_for: PatFor
+) -> None:
+    created = await pat_for(user, ("read",))
+
+    response = await client.get(
+        "/api/v1/users/me/security-events", headers=bearer(created["token"])
+    )
+
+    assert response.status_code == 200
+
+
+async def test_a_superusers_token_may_not_read_everyones_security_events(
+    client: httpx.AsyncClient, superuser: User, pat_for: PatFor
+) -> None:
+    created = await pat_for(superuser, ("read",))
+
+    response = await client.get("/api/v1/security-events", headers=bearer(created["token"]))
+
+    assert_error(response, 403, "forbidden")
