@@ -87,6 +87,16 @@ class MfaChallengeRepository(Repository[MfaChallenge]):
         row = (await self.session.execute(statement)).first()
         return None if row is None else (row[0], row[1])
 
+    async def prune(self, user_id: uuid.UUID, now: datetime) -> None:
+        """Forget the user's challenges that can no longer be used (expired, used or ended):
+        the table holds only live logins, whatever the number of attempts."""
+        await self.session.execute(
+            delete(MfaChallenge).where(
+                col(MfaChallenge.user_id) == user_id,
+                or_(col(MfaChallenge.expires_at) <= now, col(MfaChallenge.used_at).is_not(None)),
+            )
+        )
+
     async def take(self, challenge_id: uuid.UUID, *, max_attempts: int, now: datetime) -> bool:
         """Claim a live challenge for this request; False if it is used, expired or ended."""
         result = await self.session.execute(

@@ -167,11 +167,14 @@ class MfaService:
         """The password was right and two-factor is on: an `mfa_token` instead of tokens."""
         token = secrets.token_urlsafe(32)
         lifetime = self.settings.MFA_TOKEN_EXPIRE_SECONDS
+        now = utcnow()
+        await self.challenges.prune(user.id, now)
         self.challenges.add(
             MfaChallenge(
                 user_id=user.id,
                 token_hash=token_digest(token),
-                expires_at=utcnow() + timedelta(seconds=lifetime),
+                created_at=now,
+                expires_at=now + timedelta(seconds=lifetime),
             )
         )
         await self.session.flush()

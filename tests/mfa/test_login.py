@@ -8,12 +8,13 @@ from collections.abc import Callable
 
 import httpx
 import pyotp
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlmodel import col
 
 from app.core.config import Settings
 from app.core.state import AppState
 from app.main import create_app
+from app.mfa.models import MfaChallenge
 from app.users.models import User
 from tests.assertions import assert_error, assert_invalid
 from tests.conftest import DEFAULT_PASSWORD, HeadersFor, bearer, login
@@ -323,3 +324,18 @@ async def test_the_second_step_takes_the_login_rate_limit(
         limited = await second_step(other.client, mfa_token, enabled.backup_codes[0])
 
     assert_error(limited, 429, "rate_limited")
+
+
+async def test_used_mfa_tokens_are_forgotten_at_the_next_login(
+    client: httpx.AsyncClient, user: User, user_headers: dict[str, str], state: AppState
+) -> None:
+    enabled = await enable_two_factor(client, user_headers)
+    for backup in enabled.backup_codes[:3]:
+        await second_step(client, await first_step(client, "alice"), backup)
+
+    await first_step(client, "alice")
+
+    async with state.db.sessionmaker() as session:
+        stored = (await session.scalars(select(MfaChallenge))).all()
+    assert len(stored) == 1
+    assert stored[0].used_at is None
