@@ -11,10 +11,12 @@ from app.auth.router import router as auth_router
 from app.core.routing import mount
 from app.health.router import router as health_router
 from app.heroes.router import router as heroes_router
+from app.mfa.router import router as mfa_router
 from app.posts.router import router as posts_router
 from app.realtime.router import router as realtime_router
 from app.security.router import router as security_router
 from app.teams.router import router as teams_router
+from app.tokens.router import router as tokens_router
 from app.users.router import router as users_router
 
 API_PREFIX = "/api/v1"
@@ -22,6 +24,8 @@ API_PREFIX = "/api/v1"
 # Under /api/v1 (API.md), each behind its own prefix.
 API_ROUTERS = (
     auth_router,
+    mfa_router,
+    tokens_router,
     security_router,  # before users_router: /users/me/security-events
     accounts_router,
     users_router,

@@ -41,6 +41,7 @@ from app.auth.service import AuthService
 from app.core.client import client_of
 from app.core.errors import EmailNotVerified, InactiveUser, InvalidCredentials
 from app.core.ratelimit import client_address
+from app.mfa.service import MfaService
 from app.users.models import User
 
 if TYPE_CHECKING:
@@ -62,6 +63,8 @@ ADMIN_USER_STATE = "agora_admin_user"
 INVALID_CREDENTIALS = "Invalid credentials."
 NOT_A_SUPERUSER = "Only superusers may use the admin console."
 DEACTIVATED = "This account is deactivated."
+MFA_CODE_NEEDED = "Two-factor sign-in is on: enter a code from your app or a backup code."
+MFA_CODE_INVALID = "Invalid two-factor code."
 
 
 def session_secret(secret_key: str) -> str:
@@ -190,6 +193,13 @@ class AdminAuth(AuthenticationBackend):
             if not user.is_superuser:
                 logger.warning("admin: %s is not a superuser; sign-in refused", user.username)
                 return await self._refused(request, NOT_A_SUPERUSER, 403)
+            if user.mfa_enabled:  # the password alone never opens the console
+                code = form.get("code")
+                mfa = MfaService(session, parts.hasher, parts.settings, client=auth.client)
+                if not isinstance(code, str) or not code.strip():
+                    return await self._refused(request, MFA_CODE_NEEDED, 400)
+                if await mfa.check_code(user, code) is None:
+                    return await self._refused(request, MFA_CODE_INVALID, 400)
             login = auth.open_login(user)
             await session.commit()  # the login, and a re-hashed password if there was one
 

@@ -18,6 +18,8 @@ from app.core.dependencies import HasherDep, SettingsDep, TokenCodecDep
 from app.core.errors import Forbidden, NotAuthenticated
 from app.core.state import StateDep
 from app.db.session import SessionDep
+from app.tokens.access import authenticate_personal_token
+from app.tokens.service import is_personal_token
 from app.users.models import User
 from app.users.repository import UserRepository
 
@@ -63,7 +65,14 @@ async def get_optional_principal(
     """The caller if a token was sent (it must be valid then), else None."""
     if token is None:
         return None
-    user, session_id = await auth.user_for_access_token(token)
+    if is_personal_token(token):  # its scopes and limits are enforced there, for every route
+        row, user = await authenticate_personal_token(request, token, auth.session)
+        principal = Principal(
+            user=user, session_id=None, token_id=row.id, scopes=frozenset(row.scopes)
+        )
+    else:
+        user, session_id = await auth.user_for_access_token(token)
+        principal = Principal(user=user, session_id=session_id)
     user_id = user.id
 
     async def still_exists() -> bool:
@@ -72,7 +81,7 @@ async def get_optional_principal(
             return await UserRepository(session).get(user_id) is not None
 
     remember_caller(request.scope, still_exists)
-    return Principal(user=user, session_id=session_id)
+    return principal
 
 
 async def get_current_principal(

@@ -21,6 +21,8 @@ from app.core.errors import (
     responses,
 )
 from app.core.ratelimit import login_rate_limit
+from app.mfa.dependencies import MfaServiceDep
+from app.mfa.schemas import MfaRequired
 from app.notifications.dependencies import MailerDep
 from app.notifications.email import welcome_email
 from app.users.dependencies import UserServiceDep
@@ -48,15 +50,24 @@ async def register(
 
 @router.post(
     "/login",
-    response_model=Token,
+    response_model=Token | MfaRequired,
     responses=responses(InvalidCredentials, InactiveUser, EmailNotVerified, RateLimited),
     dependencies=[Depends(login_rate_limit)],
 )
 async def login(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], auth: AuthServiceDep
-) -> Token:
-    """OAuth2 password flow: `username` may be the username or the email, in any case."""
-    return await auth.login(form.username, form.password)
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    auth: AuthServiceDep,
+    mfa: MfaServiceDep,
+) -> Token | MfaRequired:
+    """OAuth2 password flow: `username` may be the username or the email, in any case.
+
+    With two-factor on, the answer is `mfa_required` and an `mfa_token` instead of tokens:
+    finish at POST /auth/login/mfa with a code.
+    """
+    user = await auth.authenticate(form.username, form.password)
+    if user.mfa_enabled:
+        return await mfa.start_login(user)
+    return await auth.start_session(user)
 
 
 @router.post("/refresh", response_model=Token, responses=responses(InvalidToken, InactiveUser))

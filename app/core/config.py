@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     ACCESS_TOKEN_EXPIRE_MINUTES: float = Field(default=30, gt=0)
     REFRESH_TOKEN_EXPIRE_DAYS: float = Field(default=7, gt=0)
 
+    # Lifetime of the `mfa_token` between the two steps of a login with two-factor sign-in.
+    MFA_TOKEN_EXPIRE_SECONDS: float = Field(default=300, gt=0)
+
     FIRST_SUPERUSER_EMAIL: str | None = None
     FIRST_SUPERUSER_PASSWORD: str | None = None
     FIRST_SUPERUSER_USERNAME: str = "admin"
@@ -193,6 +196,10 @@ class Settings(BaseSettings):
     @property
     def refresh_token_seconds(self) -> int:
         return max(1, round(self.REFRESH_TOKEN_EXPIRE_DAYS * 86400))
+
+    @property
+    def mfa_token_seconds(self) -> int:
+        return max(1, round(self.MFA_TOKEN_EXPIRE_SECONDS))
 
     def check(self) -> None:
         """Refuse settings a production service must not run with (one-line messages)."""

@@ -82,6 +82,37 @@ class EmailNotVerified(Forbidden):
     default_detail = "Verify your email address before signing in"
 
 
+class InsufficientScope(Forbidden):
+    """A personal access token asked for more than its scopes, or for account management."""
+
+    code = "insufficient_scope"
+    default_detail = "This personal access token may not do that"
+
+
+class InvalidCode(BadRequest):
+    """A wrong two-factor code where the caller is signed in (setup, disable, ...)."""
+
+    code = "invalid_code"
+    default_detail = "Invalid two-factor code"
+
+
+class InvalidLoginCode(NotAuthenticated):
+    """A wrong two-factor code at the second step of a login."""
+
+    code = "invalid_code"
+    default_detail = "Invalid two-factor code"
+
+
+class MfaAlreadyEnabled(BadRequest):
+    code = "mfa_already_enabled"
+    default_detail = "Two-factor sign-in is already on"
+
+
+class MfaNotEnabled(BadRequest):
+    code = "mfa_not_enabled"
+    default_detail = "Two-factor sign-in is not on"
+
+
 class NotFound(AppError):
     status_code = 404
     code = "not_found"

@@ -308,10 +308,16 @@ async def login_rate_limit(request: Request, username: Annotated[str, Form()]) -
     (urlencoded and multipart) and replay it to the app through a wrapped `receive`,
     duplicating the framework's form handling; here the limit sits next to the route it guards.
     """
+    await enforce_login_limit(request, username)
+
+
+async def enforce_login_limit(request: Request, identity: str) -> None:
+    """`RATE_LIMIT_LOGIN` for this client address and `identity` (a username as typed, or
+    `mfa:<user id>` for the second step of a login, app/mfa/router.py)."""
     limiter = state_of(request.scope).rate_limiter
     if not limiter.enabled:
         return
-    decision = await limiter.hit_login(client_address(request.scope), username)
+    decision = await limiter.hit_login(client_address(request.scope), identity)
     if decision is None:
         return
     # The login limit is the stricter one: its headers replace the default limit's, on the

@@ -35,6 +35,8 @@ class UserBase(SQLModel):
     # code) start unverified; the migration that added it marked the users of the day verified.
     is_verified: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     permissions: list[str] = Field(default_factory=list, sa_type=JSON, nullable=False)
+    # Two-factor sign-in is on (app/mfa); set only by confirming or disabling it.
+    mfa_enabled: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class User(IdMixin, TimestampMixin, UserBase, table=True):

@@ -22,6 +22,7 @@ USER_KEYS = {
     "is_superuser",
     "is_verified",
     "permissions",
+    "mfa_enabled",
     "created_at",
     "updated_at",
 }

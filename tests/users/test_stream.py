@@ -56,6 +56,7 @@ async def test_streams_every_user_as_a_json_array(client, session, superuser_hea
         "is_superuser",
         "is_verified",
         "permissions",
+        "mfa_enabled",
         "created_at",
         "updated_at",
     }
