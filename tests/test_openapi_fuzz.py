@@ -30,7 +30,7 @@ from sqlalchemy.engine import make_url
 
 from app.core.config import Settings
 from app.main import create_app
-from tests.support import TEST_SECRET_KEY, Server, server_env, start_server
+from tests.servers import TEST_SECRET_KEY, Server, server_env, start_server
 
 SEED = 20261122
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "25"))
