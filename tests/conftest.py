@@ -61,7 +61,10 @@ def make_settings(database_url: str, data_dir: Path) -> Callable[..., Settings]:
             "RATE_LIMIT_ENABLED": False,
             "EMAIL_BACKEND": "console",
             "LOG_LEVEL": "WARNING",
-            "PASSWORD_HASH_COST": TEST_HASH_COST,
+            # Production refuses the minimal cost: its apps hash as production does.
+            "PASSWORD_HASH_COST": (
+                "standard" if overrides.get("ENVIRONMENT") == "production" else TEST_HASH_COST
+            ),
         }
         values.update(overrides)
         return Settings(_env_file=None, **values)  # type: ignore[call-arg]
