@@ -10,7 +10,9 @@ is `gw0`, `gw1`, ...), before any test:
 - Redis (TEST_REDIS_URL set): database number N - k for worker gwk (N, 15 by default, is the
   URL's), as the `redis_url` fixture flushes its database before and after each test.
 - Ports: every server takes a free port of the OS's choosing (tests/servers.py, `free_port`).
-Without xdist (a plain `pytest` run) nothing changes.
+The modules whose tests take seconds each (SLOW_FIRST) are scheduled first, so that the run
+does not end on one worker still fuzzing while the others are idle. Without xdist (a plain
+`pytest` run) nothing changes.
 """
 
 from __future__ import annotations
@@ -24,6 +26,19 @@ import pytest
 from sqlalchemy.engine import make_url
 
 _created: list[str] = []
+
+# Longest first (`--durations=0`): servers of their own, fuzzing, timing, deliberate waits.
+SLOW_FIRST = (
+    "tests/test_openapi_fuzz.py",
+    "tests/auth/test_timing.py",
+    "tests/test_shutdown.py",
+    "tests/faults/",
+    "tests/realtime/test_redis.py",
+    "tests/core/test_ratelimit_processes.py",
+    "tests/realtime/test_router.py",
+    "tests/users/test_race.py",
+    "tests/users/test_stream_limits.py",
+)
 
 
 def worker_index() -> int | None:
@@ -104,3 +119,16 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         name = make_url(worker).database
         _run(_admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         os.environ["TEST_DATABASE_URL"] = base
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if worker_index() is None:
+        return
+
+    def rank(item: pytest.Item) -> int:
+        for index, prefix in enumerate(SLOW_FIRST):
+            if item.nodeid.startswith(prefix):
+                return index
+        return len(SLOW_FIRST)
+
+    items.sort(key=rank)  # stable: the order within each group stays the collection's
