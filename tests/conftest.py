@@ -10,6 +10,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, Final
 
 import httpx
@@ -39,6 +40,22 @@ TEST_HASH_COST: Final = "minimal"
 
 UserFactory = Callable[..., Awaitable[User]]
 HeadersFor = Callable[[User], Awaitable[dict[str, str]]]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_full_collection_per_app_start_is_enough() -> Iterator[None]:
+    """Each app's lifespan runs gc.collect() before gc.freeze() (app/lifespan.py): once per
+    process in production, but about a hundred times in the suite's process, each a full
+    collection of pytest's whole heap (0.3 s of CPU, a tenth of the suite). In the suite the
+    lifespan skips that collection; it still freezes and unfreezes (tests/test_app.py)."""
+    import gc
+
+    import app.lifespan
+
+    cheap_gc = SimpleNamespace(collect=lambda *_: 0, freeze=gc.freeze, unfreeze=gc.unfreeze)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(app.lifespan, "gc", cheap_gc)
+        yield
 
 
 @pytest.fixture(scope="session")
