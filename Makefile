@@ -42,8 +42,22 @@ serve: install ## Serve without reload
 seed: install ## Fill the database with demo data: make seed USERS=100 POSTS=1000 TEAMS=10
 	$(BIN)/agora seed --users $(USERS) --posts $(POSTS) --teams $(TEAMS)
 
-test: install ## Run the whole suite on SQLite
-	$(BIN)/pytest $(ARGS)
+# `make test` runs the suite in parallel: TEST_WORKERS pytest-xdist workers (`auto`: one per
+# core; 0: one process), each with databases of its own (tests/workers.py). Without
+# TEST_REDIS_URL it uses the local Redis when one answers at 127.0.0.1:6379, as .ci/run does:
+# database TEST_REDIS_DB, and the ones below it for the other workers (15, 14, ...).
+TEST_WORKERS ?= auto
+TEST_DIST ?= worksteal
+TEST_REDIS_DB ?= 15
+
+test: install ## Run the whole suite on SQLite, in parallel (TEST_WORKERS=auto)
+	@if [ -z "$${TEST_REDIS_URL:-}" ]; then \
+	  if $(BIN)/python .ci/redis_up.py 127.0.0.1 6379; then \
+	    export TEST_REDIS_URL=redis://127.0.0.1:6379/$(TEST_REDIS_DB); \
+	    echo "make test: Redis answers at 127.0.0.1:6379; TEST_REDIS_URL=$$TEST_REDIS_URL"; \
+	  else echo "make test: no Redis at 127.0.0.1:6379 and no TEST_REDIS_URL: its tests are skipped"; fi; \
+	fi; \
+	set -x; $(BIN)/pytest -n $(TEST_WORKERS) --dist $(TEST_DIST) $(ARGS)
 
 test-postgres: install ## Run the suite on a fresh PostgreSQL database (see .ci/run)
 	bash .ci/run --postgres-only

@@ -16,7 +16,7 @@ from fastapi import FastAPI
 
 from app.core.config import Settings
 from app.core.ratelimit import MemoryStore, RateLimiter, RateLimitStore, RedisStore
-from app.core.security import PasswordHasher, TokenCodec
+from app.core.security import PasswordHasher, TokenCodec, build_password_hash
 from app.core.shutdown import DrainOnSignal
 from app.core.state import AppState
 from app.db.engine import Database, create_engine
@@ -69,7 +69,7 @@ async def open_state(settings: Settings) -> AsyncIterator[AppState]:
         await realtime.start()
         stack.push_async_callback(realtime.stop)
 
-        hasher = PasswordHasher()
+        hasher = PasswordHasher(build_password_hash(settings.PASSWORD_HASH_COST))
         await hasher.warm_up()
         yield AppState(
             settings=settings,

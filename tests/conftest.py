@@ -10,7 +10,8 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, Final
 
 import httpx
 import pytest
@@ -20,18 +21,41 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
 from app.core.config import Settings
-from app.core.security import PasswordHasher
+from app.core.security import PasswordHasher, build_password_hash
 from app.core.state import AppState
 from app.main import create_app
 from app.notifications.email import EmailMessage
 from app.users.models import Profile, User
 from tests.support import Running, running
 
+# The fixtures of these modules (`redis_url`, `servers`) and xdist's per-worker services.
+pytest_plugins = ["tests.support", "tests.servers", "tests.workers"]
+
 TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-for-hs256!"
 DEFAULT_PASSWORD = "correct horse battery"
+# Apps under test hash at Argon2's lowest cost (PASSWORD_HASH_COST=minimal): hashing at the
+# standard cost was most of the suite's time. tests/core/test_security.py and
+# tests/auth/test_timing.py use the standard cost.
+TEST_HASH_COST: Final = "minimal"
 
 UserFactory = Callable[..., Awaitable[User]]
 HeadersFor = Callable[[User], Awaitable[dict[str, str]]]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_full_collection_per_app_start_is_enough() -> Iterator[None]:
+    """Each app's lifespan runs gc.collect() before gc.freeze() (app/lifespan.py): once per
+    process in production, but about a hundred times in the suite's process, each a full
+    collection of pytest's whole heap (0.3 s of CPU, a tenth of the suite). In the suite the
+    lifespan skips that collection; it still freezes and unfreezes (tests/test_app.py)."""
+    import gc
+
+    import app.lifespan
+
+    cheap_gc = SimpleNamespace(collect=lambda *_: 0, freeze=gc.freeze, unfreeze=gc.unfreeze)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(app.lifespan, "gc", cheap_gc)
+        yield
 
 
 @pytest.fixture(scope="session")
@@ -54,6 +78,10 @@ def make_settings(database_url: str, data_dir: Path) -> Callable[..., Settings]:
             "RATE_LIMIT_ENABLED": False,
             "EMAIL_BACKEND": "console",
             "LOG_LEVEL": "WARNING",
+            # Production refuses the minimal cost: its apps hash as production does.
+            "PASSWORD_HASH_COST": (
+                "standard" if overrides.get("ENVIRONMENT") == "production" else TEST_HASH_COST
+            ),
         }
         values.update(overrides)
         return Settings(_env_file=None, **values)  # type: ignore[call-arg]
@@ -111,7 +139,8 @@ async def session(state: AppState, client: httpx.AsyncClient) -> AsyncIterator[A
 
 @pytest.fixture(scope="session")
 async def default_password_hash() -> str:
-    return await PasswordHasher().hash(DEFAULT_PASSWORD)
+    """DEFAULT_PASSWORD hashed as the apps under test hash (PASSWORD_HASH_COST=minimal)."""
+    return await PasswordHasher(build_password_hash(TEST_HASH_COST)).hash(DEFAULT_PASSWORD)
 
 
 @pytest.fixture

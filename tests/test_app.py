@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import warnings
 from collections.abc import Callable
 
 import httpx
@@ -20,6 +21,17 @@ async def test_openapi_declares_the_oauth2_password_flow(client: httpx.AsyncClie
     schemes = schema["components"]["securitySchemes"]
     flows = [s["flows"]["password"] for s in schemes.values() if s["type"] == "oauth2"]
     assert flows == [{"scopes": {}, "tokenUrl": "/api/v1/auth/login"}]
+
+
+def test_the_openapi_schema_builds_without_warnings(make_settings: Callable[..., Settings]) -> None:
+    # FastAPI warns of duplicate operation ids (two routes, one function name); a second app
+    # in the same process must not repeat routes either.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for _ in range(2):
+            schema = create_app(make_settings(AGENT_MODEL="test")).openapi()
+    ids = [op["operationId"] for item in schema["paths"].values() for op in item.values()]
+    assert len(ids) == len(set(ids))
 
 
 async def test_openapi_lists_the_account_routes(client: httpx.AsyncClient) -> None:

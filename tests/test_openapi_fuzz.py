@@ -30,7 +30,7 @@ from sqlalchemy.engine import make_url
 
 from app.core.config import Settings
 from app.main import create_app
-from tests.support import TEST_SECRET_KEY, Server, server_env, start_server
+from tests.servers import TEST_SECRET_KEY, Server, server_env, start_server
 
 SEED = 20261122
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "25"))
@@ -113,6 +113,7 @@ class Identity:
     """A fuzzed account that comes back whenever an operation ended it."""
 
     server: Server
+    http: httpx.Client  # one for the module: a new client costs a TLS context (~50 ms)
     superuser: bool
     headers: dict[str, str] = field(default_factory=dict)
     stale: bool = True  # after a write, check that the tokens still work
@@ -120,32 +121,38 @@ class Identity:
     def ensure(self) -> None:
         if not self.stale:
             return
-        with httpx.Client(base_url=self.server.http_url, timeout=30) as http:
-            self.stale = False
-            if self.headers and http.get("/api/v1/users/me", headers=self.headers).is_success:
-                return
-            username = f"fuzz_{'admin' if self.superuser else 'user'}_{uuid.uuid4().hex[:8]}"
-            body = {"username": username, "email": f"{username}@example.com", "password": PASSWORD}
-            if self.superuser:
-                root = {"Authorization": f"Bearer {_login(http, 'root', ROOT_PASSWORD)}"}
-                admin = {**body, "is_superuser": True}
-                created = http.post("/api/v1/users", json=admin, headers=root)
-            else:
-                created = http.post("/api/v1/auth/register", json=body)
-            assert created.status_code == 201, created.text
-            self.headers = {"Authorization": f"Bearer {_login(http, username, PASSWORD)}"}
+        http = self.http
+        self.stale = False
+        if self.headers and http.get("/api/v1/users/me", headers=self.headers).is_success:
+            return
+        username = f"fuzz_{'admin' if self.superuser else 'user'}_{uuid.uuid4().hex[:8]}"
+        body = {"username": username, "email": f"{username}@example.com", "password": PASSWORD}
+        if self.superuser:
+            root = {"Authorization": f"Bearer {_login(http, 'root', ROOT_PASSWORD)}"}
+            admin = {**body, "is_superuser": True}
+            created = http.post("/api/v1/users", json=admin, headers=root)
+        else:
+            created = http.post("/api/v1/auth/register", json=body)
+        assert created.status_code == 201, created.text
+        self.headers = {"Authorization": f"Bearer {_login(http, username, PASSWORD)}"}
 
 
 @pytest.fixture(scope="module")
-def normal_user(fuzz_server: Server) -> Identity:
-    identity = Identity(fuzz_server, superuser=False)
+def fuzz_http(fuzz_server: Server) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=fuzz_server.http_url, timeout=30) as http:
+        yield http
+
+
+@pytest.fixture(scope="module")
+def normal_user(fuzz_server: Server, fuzz_http: httpx.Client) -> Identity:
+    identity = Identity(fuzz_server, fuzz_http, superuser=False)
     identity.ensure()
     return identity
 
 
 @pytest.fixture(scope="module")
-def admin_user(fuzz_server: Server) -> Identity:
-    identity = Identity(fuzz_server, superuser=True)
+def admin_user(fuzz_server: Server, fuzz_http: httpx.Client) -> Identity:
+    identity = Identity(fuzz_server, fuzz_http, superuser=True)
     identity.ensure()
     return identity
 
@@ -190,8 +197,8 @@ CONFIG = SchemathesisConfig.from_dict(
 schema = schemathesis.openapi.from_dict(APP_SCHEMA, config=CONFIG)
 
 
-def test_the_server_publishes_this_schema(fuzz_server: Server) -> None:
-    assert httpx.get(f"{fuzz_server.http_url}/openapi.json").json() == APP_SCHEMA
+def test_the_server_publishes_this_schema(fuzz_http: httpx.Client) -> None:
+    assert fuzz_http.get("/openapi.json").json() == APP_SCHEMA
 
 
 def _exercise(case: Any, identity: Identity) -> None:

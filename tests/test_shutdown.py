@@ -12,7 +12,6 @@ import json
 import os
 import signal
 import socket
-import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -21,65 +20,24 @@ from types import FrameType
 
 import httpx
 import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 from app.core.shutdown import DrainOnSignal
-from tests.support import ROOT, free_port, server_env
-
-AGORA = ROOT / ".venv" / "bin" / "agora"
-START_TIMEOUT = 60.0
-EXIT_TIMEOUT = 20.0
-
-
-class Served:
-    def __init__(self, process: subprocess.Popen[bytes], port: int, log: Path) -> None:
-        self.process = process
-        self.port = port
-        self.log = log
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def terminate(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-
-    def wait_exit(self, timeout: float = EXIT_TIMEOUT) -> int:
-        return self.process.wait(timeout=timeout)
+from tests.servers import EXIT_TIMEOUT, Server, server_env, start_server
 
 
 @pytest.fixture
-def serve(tmp_path: Path) -> Iterator[Callable[..., Served]]:
-    started: list[Served] = []
+def serve(tmp_path: Path, servers: list[Server]) -> Callable[..., Server]:
+    """`agora serve *args` with these settings on top of the test defaults (INFO logs)."""
 
-    def start(*args: str, **env_overrides: str) -> Served:
-        port = free_port()
+    def start(*args: str, **env_overrides: str) -> Server:
         env = server_env(tmp_path, {"LOG_LEVEL": "INFO", **env_overrides})
-        log = tmp_path / f"agora-{port}.log"
-        command = [str(AGORA), "serve", "--host", "127.0.0.1", "--port", str(port), *args]
-        with log.open("wb") as out:
-            process = subprocess.Popen(  # noqa: S603
-                command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
-            )
-        served = Served(process, port, log)
-        started.append(served)
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError(
-                    f"agora serve exited with {process.returncode}:\n{served.output()}"
-                )
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                    return served
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"agora serve did not start:\n{served.output()}")
+        server = start_server(tmp_path, env, agora_args=args)
+        servers.append(server)
+        return server
 
-    yield start
-    for served in started:
-        if served.process.poll() is None:
-            served.process.kill()
-            served.process.wait(timeout=10)
+    return start
 
 
 def registration(name: str) -> bytes:
@@ -126,7 +84,7 @@ def test_sigterm_lets_an_in_flight_request_finish_and_exits_0(serve) -> None:
         sock.close()
 
     assert status == 201
-    assert server.wait_exit() == 0, server.output()
+    assert server.wait_exit() == 0, server.log()
 
 
 def test_sigterm_refuses_new_connections_once_the_server_is_draining(serve) -> None:
@@ -138,7 +96,7 @@ def test_sigterm_refuses_new_connections_once_the_server_is_draining(serve) -> N
         server.terminate()
         time.sleep(0.5)
         with pytest.raises(httpx.ConnectError):
-            httpx.get(f"http://127.0.0.1:{server.port}/health", timeout=2)
+            httpx.get(f"{server.http_url}/health", timeout=2)
         sock.sendall(body[5:])
         assert read_status(sock) == 201
     finally:
@@ -147,12 +105,8 @@ def test_sigterm_refuses_new_connections_once_the_server_is_draining(serve) -> N
 
 
 async def test_sigterm_closes_websockets_with_1001(serve) -> None:
-    pytest.importorskip("app.realtime.router", reason="app/realtime is not there yet")
-    from websockets.asyncio.client import connect
-    from websockets.exceptions import ConnectionClosed
-
     server = serve()
-    async with connect(f"ws://127.0.0.1:{server.port}/ws/leaver", open_timeout=10) as ws:
+    async with connect(f"{server.ws_url}/ws/leaver", open_timeout=10) as ws:
         await ws.send("hello")
         assert await asyncio.wait_for(ws.recv(), 5) == "Client leaver: hello"
         server.terminate()
@@ -172,11 +126,11 @@ def stalled_smtp_server() -> socket.socket:
     return sock
 
 
-def register_then_terminate(server: Served) -> float:
+def register_then_terminate(server: Server) -> float:
     """Register (its welcome email goes out in the background), SIGTERM at once; the time
     from the signal to the process's exit."""
     response = httpx.post(
-        f"http://127.0.0.1:{server.port}/api/v1/auth/register",
+        f"{server.http_url}/api/v1/auth/register",
         content=registration("mailed"),
         headers={"Content-Type": "application/json"},
         timeout=10,
@@ -184,7 +138,7 @@ def register_then_terminate(server: Served) -> float:
     assert response.status_code == 201
     signalled = time.monotonic()
     server.terminate()
-    assert server.wait_exit() == 0, server.output()
+    assert server.wait_exit() == 0, server.log()
     return time.monotonic() - signalled
 
 

@@ -74,6 +74,10 @@ class Settings(BaseSettings):
     JWT_ALGORITHM: Literal["HS256", "HS384", "HS512"] = "HS256"
     ACCESS_TOKEN_EXPIRE_MINUTES: float = Field(default=30, gt=0)
     REFRESH_TOKEN_EXPIRE_DAYS: float = Field(default=7, gt=0)
+    # Internal, for the test suite: `minimal` hashes new passwords with Argon2id at the lowest
+    # cost it accepts (1 pass over 8 KiB), so tests do not spend minutes hashing. Refused with
+    # ENVIRONMENT=production; such hashes are re-hashed at the standard cost on the next login.
+    PASSWORD_HASH_COST: Literal["standard", "minimal"] = "standard"  # noqa: S105 (no secret)
 
     # Lifetime of the `mfa_token` between the two steps of a login with two-factor sign-in.
     MFA_TOKEN_EXPIRE_SECONDS: float = Field(default=300, gt=0)
@@ -219,6 +223,11 @@ class Settings(BaseSettings):
                 raise ConfigError(
                     f"SECRET_KEY is {len(self.SECRET_KEY)} characters long; ENVIRONMENT=production "
                     f"needs at least {MIN_SECRET_KEY_LENGTH}"
+                )
+            if self.PASSWORD_HASH_COST != "standard":  # noqa: S105
+                raise ConfigError(
+                    "PASSWORD_HASH_COST=minimal is for tests only; ENVIRONMENT=production "
+                    "hashes passwords at the standard cost (unset it)"
                 )
 
 

@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 import anyio
 import anyio.to_thread
@@ -108,9 +108,21 @@ def token_digest(token: str) -> str:
 HASH_CONCURRENCY = os.cpu_count() or 1
 
 
+def build_password_hash(cost: Literal["standard", "minimal"] = "standard") -> PasswordHash:
+    """Argon2id for new hashes (argon2-cffi's defaults: 3 passes over 64 MiB, 4 lanes), bcrypt
+    verified for old ones. `minimal` (PASSWORD_HASH_COST, tests only): Argon2id's lowest cost,
+    1 pass over 8 KiB; a hash of the other cost verifies either way and is re-hashed."""
+    argon2 = (
+        Argon2Hasher(time_cost=1, memory_cost=8, parallelism=1)
+        if cost == "minimal"
+        else Argon2Hasher()
+    )
+    return PasswordHash((argon2, BcryptHasher()))
+
+
 class PasswordHasher:
     def __init__(self, password_hash: PasswordHash | None = None) -> None:
-        self._hash = password_hash or PasswordHash((Argon2Hasher(), BcryptHasher()))
+        self._hash = password_hash or build_password_hash()
         self._dummy: str | None = None
         self._limiter: anyio.CapacityLimiter | None = None  # made on the event loop
 

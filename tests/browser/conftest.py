@@ -6,7 +6,7 @@ fail. The server is a uvicorn subprocess on a database of its own (a fresh SQLit
 PostgreSQL a fresh database next to TEST_DATABASE_URL's, dropped afterwards), so what the
 browser stores never reaches the rest of the suite. Every page refuses any request that is not
 to 127.0.0.1, so what passes here works offline. Each step's screenshot goes to
-tests/browser/artifacts/ (git-ignored).
+tests/browser/artifacts/ (git-ignored; under xdist, artifacts/<worker>/).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import pytest
 from playwright.async_api import Browser, Page, Route, async_playwright
 from sqlalchemy.engine import make_url
 
-from tests.support import Server, server_env, start_server
+from tests.servers import Server, server_env, start_server
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -161,9 +161,11 @@ async def page(browser: Browser, offline: Offline) -> AsyncIterator[Page]:
 
 @pytest.fixture(scope="session")
 def artifacts() -> Path:
-    shutil.rmtree(ARTIFACTS, ignore_errors=True)
-    ARTIFACTS.mkdir(parents=True)
-    return ARTIFACTS
+    """Emptied at the start of the session; under xdist a folder per worker (artifacts/gw0)."""
+    directory = ARTIFACTS / os.environ.get("PYTEST_XDIST_WORKER", "")
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    return directory
 
 
 async def screenshot(page: Page, directory: Path, name: str) -> Path:

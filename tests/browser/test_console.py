@@ -16,7 +16,7 @@ from tests.browser.conftest import (
     register,
     screenshot,
 )
-from tests.support import Server
+from tests.servers import Server
 
 pytestmark = pytest.mark.timeout(180)
 

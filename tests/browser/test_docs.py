@@ -8,7 +8,7 @@ import pytest
 from playwright.async_api import Page, expect
 
 from tests.browser.conftest import ROOT_PASSWORD, ROOT_USERNAME, Offline, screenshot
-from tests.support import Server
+from tests.servers import Server
 
 pytestmark = pytest.mark.timeout(180)
 

@@ -36,6 +36,13 @@ def test_production_with_short_secret_key_is_refused() -> None:
         settings(ENVIRONMENT="production", SECRET_KEY="short").check()
 
 
+def test_production_refuses_the_minimal_password_hash_cost() -> None:
+    with pytest.raises(ConfigError, match="PASSWORD_HASH_COST=minimal is for tests only"):
+        settings(
+            ENVIRONMENT="production", SECRET_KEY="k" * 32, PASSWORD_HASH_COST="minimal"
+        ).check()
+
+
 def test_production_with_a_proper_key_is_accepted() -> None:
     settings(ENVIRONMENT="production", SECRET_KEY="k" * 32).check()
 
@@ -97,6 +104,7 @@ def test_defaults_match_the_contract(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     assert loaded.AGENT_MODEL is None
     assert loaded.AGENT_TIMEOUT_SECONDS == 30
     assert loaded.WS_MESSAGES_PER_SECOND == 20
+    assert loaded.PASSWORD_HASH_COST == "standard"
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ import pytest
 from fastapi import FastAPI
 
 from tests.assertions import assert_error
-from tests.support import Server, server_env, servers, start_server  # noqa: F401
+from tests.servers import Server, server_env, start_server
 
 # Headers that differ between any two responses.
 PER_RESPONSE = {"x-request-id", "x-process-time", "date"}
@@ -118,7 +118,7 @@ def test_the_schema_declares_no_head_operation(app: FastAPI) -> None:
 
 def test_uvicorn_serves_head_without_a_body_on_a_reused_connection(
     tmp_path: Path,
-    servers: list[Server],  # noqa: F811
+    servers: list[Server],
 ) -> None:
     """Through a real server: the HEAD's headers announce the GET's length, no body follows,
     and the same connection serves the next request (the framing stayed right)."""

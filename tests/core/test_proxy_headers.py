@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.support import Server, server_env, servers, start_server  # noqa: F401
+from tests.servers import Server, server_env, start_server
 
 LIMIT = 3
 
@@ -35,7 +35,7 @@ def statuses_with_spoofed_addresses(server: Server, count: int) -> list[int]:
 
 def test_plain_uvicorn_does_not_trust_a_peer_the_dotenv_setting_leaves_out(
     tmp_path: Path,
-    servers: list[Server],  # noqa: F811
+    servers: list[Server],
 ) -> None:
     server = serve_plainly(tmp_path, servers, "FORWARDED_ALLOW_IPS=10.9.8.7\n")
 
@@ -47,7 +47,7 @@ def test_plain_uvicorn_does_not_trust_a_peer_the_dotenv_setting_leaves_out(
 
 def test_plain_uvicorn_trusts_a_proxy_the_dotenv_setting_names(
     tmp_path: Path,
-    servers: list[Server],  # noqa: F811
+    servers: list[Server],
 ) -> None:
     server = serve_plainly(tmp_path, servers, "FORWARDED_ALLOW_IPS=127.0.0.1\n")
 

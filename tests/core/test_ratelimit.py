@@ -13,7 +13,8 @@ from app.core.config import Settings
 from app.core.ratelimit import MemoryStore, Rate, gcra
 from app.main import create_app
 from tests.assertions import assert_error, assert_not_ready
-from tests.support import free_port, redis_url, running  # noqa: F401
+from tests.servers import free_port
+from tests.support import running
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from tests.assertions import assert_error
-from tests.support import Server, redis_url, servers, start_pair  # noqa: F401
+from tests.servers import Server, start_pair
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -16,8 +16,8 @@ pytestmark = pytest.mark.timeout(90)
 @pytest.mark.parametrize("last", [0, 1])
 def test_the_limit_is_shared_across_two_processes(
     tmp_path: Path,
-    redis_url: str,  # noqa: F811
-    servers: list[Server],  # noqa: F811
+    redis_url: str,
+    servers: list[Server],
     last: int,
 ) -> None:
     overrides = {

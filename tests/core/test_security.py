@@ -7,6 +7,7 @@ import os
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import bcrypt
@@ -15,11 +16,14 @@ import jwt
 import pytest
 from sqlalchemy import select
 
+from app.core.config import Settings
 from app.core.errors import InvalidToken
-from app.core.security import PasswordHasher, TokenCodec, TokenKind
+from app.core.security import PasswordHasher, TokenCodec, TokenKind, build_password_hash
+from app.main import create_app
 from app.users.models import User
 from tests.assertions import assert_error
 from tests.conftest import TEST_SECRET_KEY, UserFactory
+from tests.support import running
 
 KEY = "k" * 64
 
@@ -30,6 +34,31 @@ async def test_hashes_are_argon2_and_verify() -> None:
     assert hashed.startswith("$argon2id$")
     assert await hasher.verify_and_update("s3cret-pass", hashed) == (True, None)
     assert (await hasher.verify_and_update("wrong-pass", hashed))[0] is False
+
+
+async def test_new_hashes_have_argon2s_standard_cost() -> None:
+    hashed = await PasswordHasher().hash("s3cret-pass")
+    assert hashed.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+
+
+async def test_the_minimal_cost_is_argon2s_lowest_and_the_standard_cost_rehashes_it() -> None:
+    cheap = await PasswordHasher(build_password_hash("minimal")).hash("s3cret-pass")
+    assert cheap.startswith("$argon2id$v=19$m=8,t=1,p=1$")
+    valid, upgraded = await PasswordHasher().verify_and_update("s3cret-pass", cheap)
+    assert valid
+    assert upgraded is not None
+    assert upgraded.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+
+
+@pytest.mark.parametrize(
+    ("cost", "parameters"), [("standard", "m=65536,t=3,p=4"), ("minimal", "m=8,t=1,p=1")]
+)
+async def test_the_app_hashes_at_the_cost_its_settings_name(
+    make_settings: Callable[..., Settings], cost: str, parameters: str
+) -> None:
+    async with running(create_app(make_settings(PASSWORD_HASH_COST=cost))) as served:
+        hashed = await served.state.hasher.hash("s3cret-pass")
+    assert hashed.startswith(f"$argon2id$v=19${parameters}$")
 
 
 async def test_hashing_runs_off_the_event_loop_thread() -> None:

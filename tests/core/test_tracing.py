@@ -26,10 +26,7 @@ from app.main import create_app
 from app.notifications.email import ConsoleEmailSender, build_email_sender
 from app.users.models import User
 from tests.conftest import HeadersFor
-from tests.support import (
-    redis_url,  # noqa: F401
-    running,
-)
+from tests.support import running
 
 ENDPOINT = "http://127.0.0.1:4318"  # never reached: the in-memory exporter is the provider's
 
@@ -259,7 +256,7 @@ async def test_a_failing_statement_span_records_the_error(
 async def test_redis_calls_are_spans_inside_the_request(
     traced: Callable[..., FastAPI],
     spans: InMemorySpanExporter,
-    redis_url: str,  # noqa: F811 (the fixture from tests.support)
+    redis_url: str,
 ) -> None:
     application = traced(REDIS_URL=redis_url, RATE_LIMIT_ENABLED=True)
     async for http in serve(application):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from tests.support import ROOT
+from tests.servers import ROOT
 
 
 def test_a_process_that_imports_one_domain_can_configure_every_mapper() -> None:

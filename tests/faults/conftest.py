@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from tests.faults.services import PostgresCluster, RedisProcess, postgres_bindir, require
-from tests.support import servers  # noqa: F401  (the fixture)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.support import Server, server_env, start_server
+from tests.servers import Server, server_env, start_server
 
 PASSWORD = "fault tolerant 1"
 

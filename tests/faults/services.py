@@ -12,15 +12,13 @@ import glob
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.support import free_port
+from tests.servers import free_port, wait_for_port
 
 
 def require(what: str, found: bool) -> None:
@@ -48,20 +46,6 @@ def _as_postgres(command: list[str]) -> list[str]:
     if os.geteuid() == 0 and shutil.which("runuser"):
         return ["runuser", "-u", "postgres", "--", *command]
     return command
-
-
-def wait_for_port(port: int, up: bool, within: float) -> bool:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                is_up = True
-        except OSError:
-            is_up = False
-        if is_up == up:
-            return True
-        time.sleep(0.05)
-    return False
 
 
 class PostgresCluster:

@@ -16,7 +16,7 @@ import pytest
 from tests.assertions import assert_not_ready
 from tests.faults.helpers import Load, sign_up, start
 from tests.faults.services import PostgresCluster
-from tests.support import Server
+from tests.servers import Server
 
 pytestmark = pytest.mark.timeout(180)
 

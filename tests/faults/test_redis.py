@@ -18,7 +18,7 @@ from tests.assertions import assert_error, assert_not_ready
 from tests.faults.helpers import sign_up, start
 from tests.faults.services import RedisProcess
 from tests.realtime.helpers import next_about
-from tests.support import Server
+from tests.servers import Server
 
 pytestmark = pytest.mark.timeout(120)
 

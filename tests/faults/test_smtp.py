@@ -11,7 +11,7 @@ import pytest
 
 from tests.faults.helpers import PASSWORD, start
 from tests.notifications.smtp import SmtpServer
-from tests.support import Server, free_port
+from tests.servers import Server, free_port
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -14,7 +14,8 @@ from app.core.config import Settings
 from app.main import create_app
 from tests.conftest import HeadersFor, UserFactory
 from tests.notifications.smtp import SmtpServer
-from tests.support import free_port, running
+from tests.servers import free_port
+from tests.support import running
 
 pytestmark = pytest.mark.timeout(60)
 

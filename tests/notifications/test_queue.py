@@ -17,7 +17,8 @@ from app.core.state import AppState
 from app.main import create_app
 from app.notifications.queue import EmailContext, build_worker
 from tests.notifications.smtp import SmtpServer
-from tests.support import free_port, redis_url, running  # noqa: F401
+from tests.servers import free_port
+from tests.support import running
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -27,7 +28,7 @@ REGISTRATION = {"username": "hana", "email": "hana@example.com", "password": "s3
 @pytest.fixture
 def queue_settings(
     make_settings: Callable[..., Settings],
-    redis_url: str,  # noqa: F811
+    redis_url: str,
     client: httpx.AsyncClient,  # empties the database afterwards
 ) -> Callable[..., Settings]:
     def factory(smtp_port: int, **overrides: Any) -> Settings:

@@ -12,12 +12,12 @@ from websockets.asyncio.client import connect
 
 from app.realtime.broker import RedisBroker
 from tests.realtime.helpers import next_about
-from tests.support import Server, free_port, redis_url, servers, start_pair  # noqa: F401
+from tests.servers import Server, free_port, start_pair
 
 pytestmark = pytest.mark.timeout(90)
 
 
-async def test_brokers_deliver_each_message_once_everywhere(redis_url: str) -> None:  # noqa: F811
+async def test_brokers_deliver_each_message_once_everywhere(redis_url: str) -> None:
     redis = Redis.from_url(redis_url)
     got: list[list[str]] = [[], []]
     brokers = [RedisBroker(redis, redis_url), RedisBroker(redis, redis_url)]
@@ -60,8 +60,8 @@ def new_id(prefix: str) -> str:
 
 async def test_two_processes_deliver_across_each_other(
     tmp_path: Path,
-    redis_url: str,  # noqa: F811
-    servers: list[Server],  # noqa: F811
+    redis_url: str,
+    servers: list[Server],
 ) -> None:
     one, two = start_pair(tmp_path, {"REDIS_URL": redis_url}, servers)
     a, b = new_id("a"), new_id("b")
@@ -83,7 +83,7 @@ async def test_two_processes_deliver_across_each_other(
         assert await next_about(ws_a, [b]) == f"Client {b} left"
 
 
-async def test_publish_after_stop_is_a_no_op(redis_url: str) -> None:  # noqa: F811
+async def test_publish_after_stop_is_a_no_op(redis_url: str) -> None:
     redis = Redis.from_url(redis_url)
     inbox: list[str] = []
     broker = RedisBroker(redis, redis_url)

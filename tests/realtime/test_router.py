@@ -13,7 +13,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from app.realtime.manager import DEFAULT_SEND_TIMEOUT_SECONDS
 from tests.realtime.helpers import close_code, next_about
-from tests.support import Server, server_env, start_server
+from tests.servers import Server, server_env, start_server
 
 pytestmark = pytest.mark.timeout(60)
 

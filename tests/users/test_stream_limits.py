@@ -29,9 +29,8 @@ from app.db.sqlite import register_functions
 from app.main import create_app
 from app.users import stream
 from app.users.models import User
-from tests.support import Running, Server, running, server_env, servers, start_server
-
-__all__ = ["servers"]  # the fixture
+from tests.servers import Server, server_env, start_server
+from tests.support import Running, running
 
 URL = "/api/v1/users/stream"
 STALL_SECONDS = 5.0
