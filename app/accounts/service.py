@@ -23,6 +23,7 @@ from app.db.base import utcnow
 from app.notifications.email import EmailMessage
 from app.security.models import SecurityEventKind
 from app.security.service import SecurityLog
+from app.tokens.service import PersonalTokenService
 from app.users.models import User
 from app.users.repository import UserRepository
 
@@ -138,8 +139,8 @@ class AccountService:
         return reset_email(user.email, user.username, link, minutes)
 
     async def reset_password(self, token: str, new_password: str) -> User:
-        """Set the password; every login of the user ends, and the address counts as
-        verified (the link proved the mailbox)."""
+        """Set the password; every login and personal access token of the user ends, and the
+        address counts as verified (the link proved the mailbox)."""
         # Hashed first: Argon2 must not keep a pooled connection checked out while it works.
         hashed_password = await self.hasher.hash(new_password)
         user = await self._use(token, LinkPurpose.RESET_PASSWORD)
@@ -150,6 +151,8 @@ class AccountService:
         self.users.add(user)
         await self.links.delete_for(user.id, LinkPurpose.RESET_PASSWORD)
         await AuthSessionRepository(self.session).revoke_all_for_user(user.id)
+        # Personal access tokens too, for good: whoever knew the old password may have made one.
+        await PersonalTokenService(self.session).revoke_all_for_user(user.id)
         self._record(SecurityEventKind.PASSWORD_RESET, user)
         await self.session.flush()
         return user

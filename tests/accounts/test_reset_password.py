@@ -26,7 +26,14 @@ from tests.accounts.conftest import (
     wait_for_mail,
 )
 from tests.assertions import assert_error, assert_invalid
-from tests.conftest import DEFAULT_PASSWORD, UserFactory, bearer, login, stored_user
+from tests.conftest import (
+    DEFAULT_PASSWORD,
+    HeadersFor,
+    UserFactory,
+    bearer,
+    login,
+    stored_user,
+)
 from tests.notifications.smtp import SmtpServer
 
 pytestmark = pytest.mark.timeout(60)
@@ -282,3 +289,20 @@ async def test_links_superseded_or_used_leave_no_rows_behind(
     async with state.db.sessionmaker() as session:
         rows = (await session.scalars(select(LinkToken))).all()
     assert [(row.purpose, row.used_at) for row in rows] == [("reset_password", None)]
+
+
+async def test_a_reset_revokes_the_users_personal_tokens_for_good(
+    http: httpx.AsyncClient, smtp_server: SmtpServer, uma: User, headers_for: HeadersFor
+) -> None:
+    created = await http.post(
+        "/api/v1/auth/tokens",
+        json={"name": "script", "scopes": ["read"]},
+        headers=await headers_for(uma),
+    )
+    assert created.status_code == 201, created.text
+    pat = created.json()["token"]
+    token = await reset_token(http, smtp_server)
+
+    await http.post(RESET, json={"token": token, "new_password": NEW_PASSWORD})
+
+    assert_error(await http.get(ME, headers=bearer(pat)), 401, "invalid_token")
