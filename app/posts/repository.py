@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, func, or_, select, true
+from sqlalchemy import ColumnElement, Table, func, insert, or_, select, true
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.sql.base import ExecutableOption
 from sqlmodel import col
@@ -36,6 +36,7 @@ PAGE_COLUMNS = (
     USERS.c.username,
 )
 PAGE_FROM = POSTS.join(USERS, POSTS.c.author_id == USERS.c.id)
+INSERT_POST = insert(POSTS)
 
 
 class PostRepository(Repository[Post]):
@@ -79,6 +80,11 @@ class PostRepository(Repository[Post]):
             return items, len(items)  # the page holds every match: no count query needed
         count = select(func.count()).select_from(POSTS).where(*where)
         return items, int((await self.session.execute(count)).scalar_one())
+
+    async def insert(self, values: dict[str, Any]) -> None:
+        """Store a new post: one INSERT, without an ORM unit of work (the hot write path;
+        `values` carries every column, the id and timestamps included)."""
+        await self.session.execute(INSERT_POST, values)
 
     async def author_with_posts(
         self, author_id: uuid.UUID, where: ColumnElement[bool]
