@@ -104,6 +104,20 @@ async def test_a_get_that_writes_commits_its_write(
         assert (await check.scalars(select(Post.title))).all() == ["Written by a GET"]
 
 
+async def test_a_get_that_leaves_a_change_pending_commits_it(
+    state: AppState, user: User, server_log: ServerLog
+) -> None:
+    unit = get_session(get_request(state))
+    session = await anext(unit)
+    session.add(Post(title="Flushed at the end", content="C", author_id=user.id))
+    with pytest.raises(StopAsyncIteration):
+        await anext(unit)
+
+    assert server_log.queries == ["BEGIN", "INSERT", "COMMIT"]
+    async with state.db.sessionmaker() as check:
+        assert (await check.scalars(select(Post.title))).all() == ["Flushed at the end"]
+
+
 async def test_a_get_that_fails_after_writing_rolls_its_write_back(
     state: AppState, user: User, server_log: ServerLog
 ) -> None:
