@@ -10,6 +10,7 @@ own time is not counted (it is another process). Prints ms of CPU per request fo
 and the ratio Agora / FastAPI floor (lower is better; 1.33 is the inverse of 0.75).
 
 Run: .venv/bin/python bench/cpu_per_request.py [--profile ENDPOINT]
+(ENDPOINTS=me,user measures only those; REQUESTS and ROUNDS set the size of a round)
 (with --profile, cProfile of Agora on that endpoint instead: `me`, `user`, `posts`, `create`).
 """
 
@@ -43,6 +44,7 @@ DATABASE_URL = os.environ.get(
 SECRET_KEY = "bench-secret-key-that-is-long-enough-for-hs256!!"  # noqa: S105 (local run)
 REQUESTS = int(os.environ.get("REQUESTS", "500"))
 ROUNDS = int(os.environ.get("ROUNDS", "9"))
+ENDPOINTS = os.environ.get("ENDPOINTS", "health,me,user,posts,create").split(",")
 
 ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 
@@ -187,7 +189,8 @@ async def main() -> None:
             f"\n{'endpoint':<10}{'FastAPI floor ms':>18}{'Agora ms':>10}"
             f"{'Agora/floor (median of paired rounds)':>40}"
         )
-        for name, (method, path, body) in chosen.items():
+        for name in ENDPOINTS:
+            method, path, body = chosen[name]
             floors, agoras = [], []
             for _ in range(ROUNDS):
                 floors.append(await cpu_ms(floor_call, method, path, token, body))

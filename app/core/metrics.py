@@ -98,11 +98,24 @@ class Metrics:
             registry=self.registry,
         )
 
+        # The labelled children, looked up once per (method, route, status): `labels()`
+        # validates and locks on every call. Bounded as the labels are (route templates).
+        self._children: dict[tuple[str, str, int], tuple[Any, Any, Any]] = {}
+
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
-        self.requests.labels(method, route, str(status)).inc()
-        self.latency.labels(method, route).observe(seconds)
-        if status == RATE_LIMITED_STATUS:
-            self.rate_limited.labels(method, route).inc()
+        key = (method, route, status)
+        children = self._children.get(key)
+        if children is None:
+            children = self._children[key] = (
+                self.requests.labels(method, route, str(status)),
+                self.latency.labels(method, route),
+                self.rate_limited.labels(method, route) if status == RATE_LIMITED_STATUS else None,
+            )
+        requests, latency, rate_limited = children
+        requests.inc()
+        latency.observe(seconds)
+        if rate_limited is not None:
+            rate_limited.inc()
 
     def render(self, state: AppState) -> bytes:
         """The instruments, then the gauges of what the app holds now."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -98,6 +99,7 @@ def create_engine(
     engine = create_async_engine(sa_url, **kwargs)
     translate_driver_errors(engine)
     _check_on_checkout(engine)
+    _begin_before_first_write(engine)
     return _traced(engine, settings)
 
 
@@ -143,6 +145,51 @@ def _check_on_checkout(engine: AsyncEngine) -> None:
                 raise exc.DisconnectionError("the connection failed a ping") from error
 
 
+# What a read-only unit of work may run outside a transaction: a plain SELECT. Anything else
+# (a write, a data-modifying WITH, SAVEPOINT, SET LOCAL, SELECT ... FOR UPDATE/SHARE, a
+# transaction-scoped advisory lock) begins one first.
+_READ = re.compile(r"\s*SELECT\b", re.IGNORECASE)
+_NEEDS_TRANSACTION = re.compile(
+    r"\bFOR\s+(?:NO\s+KEY\s+)?(?:UPDATE|SHARE|KEY\s+SHARE)\b|_xact_", re.IGNORECASE
+)
+
+
+def needs_transaction(statement: str) -> bool:
+    """Whether `statement` must run inside the unit of work's transaction."""
+    return _READ.match(statement) is None or _NEEDS_TRANSACTION.search(statement) is not None
+
+
+def _begin_before_first_write(engine: AsyncEngine) -> None:
+    """A read-only unit of work (`Database.read_sessionmaker`) costs no BEGIN and no COMMIT.
+
+    Its connection starts in AUTOCOMMIT: each SELECT is one round trip, with a snapshot of its
+    own, as under READ COMMITTED inside a transaction. Should such a unit of work write after
+    all, the transaction begins just before that first write (asyncpg sends BEGIN ahead of it
+    once the connection is no longer in autocommit), and from there on it is an ordinary unit
+    of work: committed at the end, rolled back on error. The pool puts the connection's
+    isolation level back when it is returned.
+    """
+    dialect = engine.dialect
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _on_execute(
+        conn: Any, _cursor: Any, statement: str, _params: Any, _context: Any, _many: bool
+    ) -> None:
+        dbapi_connection = conn.connection.dbapi_connection
+        if (
+            dialect.detect_autocommit_setting(dbapi_connection)
+            and conn.get_execution_options().get(READ_ONLY_UNIT) is True
+            and needs_transaction(statement)
+        ):
+            dialect.set_isolation_level(
+                dbapi_connection, dialect.default_isolation_level or "READ COMMITTED"
+            )
+
+
+# The execution option that marks the engine of read-only units of work.
+READ_ONLY_UNIT = "agora_read_only_unit"
+
+
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     # expire_on_commit=False: objects stay readable after the unit of work commits, without
     # a lazy refresh that async code cannot do implicitly.
@@ -173,6 +220,17 @@ class Database:
                 pool_timeout=settings.DB_STREAM_POOL_TIMEOUT,
             )
         self.stream_sessionmaker = create_sessionmaker(self.stream_engine)
+        # Units of work of read-only requests (GET, HEAD): on PostgreSQL without BEGIN and
+        # COMMIT until they write (`_begin_before_first_write`). SQLite's reads already
+        # begin no transaction (app/db/sqlite.py): the same sessions serve there.
+        if url.get_backend_name() == "sqlite":
+            self.read_sessionmaker = self.sessionmaker
+        else:
+            self.read_sessionmaker = create_sessionmaker(
+                self.engine.execution_options(
+                    isolation_level="AUTOCOMMIT", **{READ_ONLY_UNIT: True}
+                )
+            )
 
     async def dispose(self) -> None:
         if self.stream_engine is not self.engine:

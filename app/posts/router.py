@@ -20,7 +20,7 @@ router = APIRouter(prefix="/posts", tags=["posts"])
     response_model=PostRead,
     responses=responses(NotAuthenticated),
 )
-async def create_post(data: PostCreate, me: CurrentUser, posts: PostServiceDep) -> Post:
+async def create_post(data: PostCreate, me: CurrentUser, posts: PostServiceDep) -> PostRead:
     """Create a post; its author is the caller."""
     return await posts.create(data, me)
 
