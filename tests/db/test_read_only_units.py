@@ -9,7 +9,8 @@ from SQLAlchemy's statement events and asyncpg's transactions (BEGIN and COMMIT 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg.transaction
@@ -44,10 +45,20 @@ class ServerLog:
         return logged
 
 
+async def until_idle(state: AppState) -> None:
+    """Wait until no connection is checked out: work an earlier test left running after its
+    response (an email job, a forgot-password lookup) must not be logged as this test's."""
+    pool: Any = state.db.engine.pool
+    async with asyncio.timeout(10):
+        while pool.checkedout():  # noqa: ASYNC110 (the pool signals nothing)
+            await asyncio.sleep(0.01)
+
+
 @pytest.fixture
-def server_log(state: AppState, monkeypatch: pytest.MonkeyPatch) -> Iterator[ServerLog]:
+async def server_log(state: AppState, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[ServerLog]:
     if state.db.engine.dialect.name != "postgresql":
         pytest.skip("the autocommit reads are PostgreSQL's (SQLite's reads begin no transaction)")
+    await until_idle(state)
     log = ServerLog()
     for method, name in (("start", "BEGIN"), ("commit", "COMMIT"), ("rollback", "ROLLBACK")):
         original = getattr(asyncpg.transaction.Transaction, method)
