@@ -23,6 +23,7 @@ from app.db.base import utcnow
 from app.notifications.email import EmailMessage
 from app.security.models import SecurityEventKind
 from app.security.service import SecurityLog
+from app.tokens.service import PersonalTokenService
 from app.users.models import User
 from app.users.repository import UserRepository
 
@@ -150,6 +151,8 @@ class AccountService:
         self.users.add(user)
         await self.links.delete_for(user.id, LinkPurpose.RESET_PASSWORD)
         await AuthSessionRepository(self.session).revoke_all_for_user(user.id)
+        # Personal access tokens too, for good (a password change through PATCH keeps them).
+        await PersonalTokenService(self.session).revoke_all_for_user(user.id)
         self._record(SecurityEventKind.PASSWORD_RESET, user)
         await self.session.flush()
         return user

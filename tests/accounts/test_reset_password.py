@@ -124,6 +124,22 @@ async def test_a_reset_ends_every_session_of_the_user(
         assert_error(refreshed, 401, "invalid_token")
 
 
+async def test_a_reset_revokes_the_users_personal_tokens_for_good(
+    http: httpx.AsyncClient, smtp_server: SmtpServer, uma: User, tokens_for: TokensFor
+) -> None:
+    signed_in = bearer((await tokens_for(uma))["access_token"])
+    created = await http.post(
+        "/api/v1/auth/tokens", json={"name": "script", "scopes": ["read"]}, headers=signed_in
+    )
+    personal = bearer(created.json()["token"])
+    assert (await http.get(ME, headers=personal)).status_code == 200
+    token = await reset_token(http, smtp_server)
+
+    await http.post(RESET, json={"token": token, "new_password": NEW_PASSWORD})
+
+    assert_error(await http.get(ME, headers=personal), 401, "invalid_token")
+
+
 async def test_a_reset_leaves_other_users_sessions_alone(
     http: httpx.AsyncClient,
     smtp_server: SmtpServer,
