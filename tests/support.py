@@ -7,8 +7,7 @@ the test with a clear reason when the variable is unset (only outside CI: `.ci/r
 when Redis is down). The fixtures here are registered in tests/conftest.py (`pytest_plugins`):
 request them by name, without importing them.
 
-Servers in subprocesses (uvicorn, `agora serve`) are tests/servers.py's; their names are
-re-exported here for the tests that import them from this module.
+Servers in subprocesses (uvicorn, `agora serve`) are tests/servers.py's.
 """
 
 from __future__ import annotations
@@ -25,30 +24,12 @@ from redis.asyncio import Redis
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.core.state import STATE_KEY, AppState
-from tests.servers import (
-    ROOT,
-    TEST_SECRET_KEY,
-    Server,
-    free_port,
-    server_env,
-    servers,
-    start_pair,
-    start_server,
-)
 
 __all__ = [
     "REDIS_SKIP_REASON",
-    "ROOT",
-    "TEST_SECRET_KEY",
     "Running",
-    "Server",
-    "free_port",
     "redis_url",
     "running",
-    "server_env",
-    "servers",
-    "start_pair",
-    "start_server",
 ]
 REDIS_SKIP_REASON = (
     "TEST_REDIS_URL is not set: the Redis tests need one (e.g. redis://127.0.0.1:6379/15; "

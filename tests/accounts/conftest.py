@@ -13,7 +13,8 @@ import pytest
 from app.core.config import Settings
 from app.main import create_app
 from tests.notifications.smtp import Received, SmtpServer
-from tests.support import free_port, running
+from tests.servers import free_port
+from tests.support import running
 
 PUBLIC_URL = "https://agora.example"
 VERIFY_EMAIL = "/api/v1/auth/verify-email"

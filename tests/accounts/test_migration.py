@@ -16,7 +16,6 @@ from app.db.migrate import migrate
 from app.main import create_app
 from app.users.models import User
 from tests.conftest import DEFAULT_PASSWORD, bearer, login
-from tests.db.test_migrations import scratch_url  # noqa: F401 (a fixture)
 from tests.support import running
 
 PREVIOUS_HEAD = "b7d4c2a91e01"
@@ -67,7 +66,7 @@ async def _database_at_previous_head(url: str, settings: Settings, password_hash
 
 
 async def test_after_the_upgrade_every_user_still_logs_in_and_is_verified(
-    scratch_url: str,  # noqa: F811 (the fixture)
+    scratch_url: str,
     make_settings: Callable[..., Settings],
     default_password_hash: str,
 ) -> None:
@@ -85,7 +84,7 @@ async def test_after_the_upgrade_every_user_still_logs_in_and_is_verified(
 
 
 async def test_after_the_upgrade_a_new_row_starts_unverified(
-    scratch_url: str,  # noqa: F811 (the fixture)
+    scratch_url: str,
     make_settings: Callable[..., Settings],
     default_password_hash: str,
 ) -> None:

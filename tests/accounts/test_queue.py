@@ -14,7 +14,6 @@ from tests.accounts.conftest import FORGOT, RESET, Serve, link_in, wait_for_mail
 from tests.conftest import UserFactory, login
 from tests.notifications.smtp import SmtpServer
 from tests.notifications.test_queue import working
-from tests.support import redis_url  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -24,7 +23,7 @@ async def test_a_reset_email_goes_through_the_queue_and_its_link_works(
     account_settings: Callable[..., Settings],
     smtp_server: SmtpServer,
     user_factory: UserFactory,
-    redis_url: str,  # noqa: F811 (the fixture)
+    redis_url: str,
 ) -> None:
     await user_factory("uma", "uma@example.com")
     async with serve(REDIS_URL=redis_url) as http:

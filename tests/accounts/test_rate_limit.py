@@ -13,7 +13,6 @@ from tests.accounts.conftest import FORGOT, RESEND, Serve
 from tests.assertions import assert_error
 from tests.conftest import UserFactory
 from tests.notifications.smtp import SmtpServer
-from tests.support import redis_url  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -114,7 +113,7 @@ async def test_a_success_carries_the_stricter_limits_headers(limited: httpx.Asyn
 
 async def test_the_limit_is_shared_through_redis(
     serve: Serve,
-    redis_url: str,  # noqa: F811 (the fixture)
+    redis_url: str,
 ) -> None:
     async with serve(**LIMITS, REDIS_URL=redis_url) as first:
         for _ in range(3):
