@@ -13,14 +13,7 @@ from app.accounts.schemas import EmailRequest
 from app.accounts.service import AccountService
 from app.core.client import ClientDep, ClientInfo
 from app.core.dependencies import HasherDep, SettingsDep
-from app.core.ratelimit import (
-    SCOPE_KEY,
-    Decision,
-    LimitHeaders,
-    Rate,
-    client_address,
-    rate_limited,
-)
+from app.core.ratelimit import Decision, Rate, apply_route_limit, client_address
 from app.core.state import AppState, StateDep, state_of
 from app.db.session import SessionDep
 from app.notifications.dependencies import Mailer, MailerDep
@@ -121,14 +114,7 @@ def email_rate_limit(kind: str) -> Callable[[Request, EmailRequest], Awaitable[N
                 strictest = decision
             if not decision.allowed:
                 break
-        if strictest is None:
-            return
-        # The stricter limit's headers replace the default limit's, on success and refusal.
-        limit_headers = request.scope.get(SCOPE_KEY)
-        if isinstance(limit_headers, LimitHeaders):
-            limit_headers.headers = strictest.headers()
-        if not strictest.allowed:
-            raise rate_limited(strictest)
+        apply_route_limit(request.scope, strictest)
 
     return check
 

@@ -75,9 +75,6 @@ class AuthService:
             raise EmailNotVerified()  # after the password: tells nothing to others
         return user
 
-    async def login(self, identifier: str, password: str) -> Token:
-        return await self.start_session(await self.authenticate(identifier, password))
-
     async def start_session(self, user: User) -> Token:
         """A new login for `user` and its first token pair."""
         return await self._issue(self.open_login(user))

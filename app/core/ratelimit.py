@@ -317,12 +317,18 @@ async def enforce_login_limit(request: Request, identity: str) -> None:
     limiter = state_of(request.scope).rate_limiter
     if not limiter.enabled:
         return
-    decision = await limiter.hit_login(client_address(request.scope), identity)
+    apply_route_limit(
+        request.scope, await limiter.hit_login(client_address(request.scope), identity)
+    )
+
+
+def apply_route_limit(scope: Scope, decision: Decision | None) -> None:
+    """The answer of a route's own, stricter limit (login, account emails): its headers
+    replace the default limit's on the response, success or error alike; refused, 429.
+    None (the store failed) lets the request through, as every limit fails open."""
     if decision is None:
         return
-    # The login limit is the stricter one: its headers replace the default limit's, on the
-    # 200 and on the 401 alike.
-    limit_headers = request.scope.get(SCOPE_KEY)
+    limit_headers = scope.get(SCOPE_KEY)
     if isinstance(limit_headers, LimitHeaders):
         limit_headers.headers = decision.headers()
     if not decision.allowed:

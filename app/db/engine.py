@@ -175,12 +175,11 @@ def _begin_before_first_write(engine: AsyncEngine) -> None:
     def _on_execute(
         conn: Any, _cursor: Any, statement: str, _params: Any, _context: Any, _many: bool
     ) -> None:
+        # Cheapest test first: most statements belong to ordinary units of work.
+        if conn.get_execution_options().get(READ_ONLY_UNIT) is not True:
+            return
         dbapi_connection = conn.connection.dbapi_connection
-        if (
-            dialect.detect_autocommit_setting(dbapi_connection)
-            and conn.get_execution_options().get(READ_ONLY_UNIT) is True
-            and needs_transaction(statement)
-        ):
+        if dialect.detect_autocommit_setting(dbapi_connection) and needs_transaction(statement):
             dialect.set_isolation_level(
                 dbapi_connection, dialect.default_isolation_level or "READ COMMITTED"
             )

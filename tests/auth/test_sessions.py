@@ -6,6 +6,7 @@ import uuid
 from datetime import timedelta
 
 import httpx
+import pytest
 from sqlalchemy import update
 
 from app.auth.models import AuthSession
@@ -106,8 +107,18 @@ async def test_a_refresh_moves_last_used_at(client: httpx.AsyncClient, user: Use
     assert after["current"] is True
 
 
-async def test_sessions_needs_a_token(client: httpx.AsyncClient) -> None:
-    assert_error(await client.get(SESSIONS), 401, "not_authenticated")
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", SESSIONS),
+        ("DELETE", SESSIONS),
+        ("DELETE", f"{SESSIONS}/01920000-0000-7000-8000-000000000000"),
+    ],
+)
+async def test_the_session_routes_need_a_token(
+    client: httpx.AsyncClient, method: str, path: str
+) -> None:
+    assert_error(await client.request(method, path), 401, "not_authenticated")
 
 
 async def test_revoking_a_session_ends_its_tokens_at_once(

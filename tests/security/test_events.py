@@ -230,8 +230,9 @@ async def test_my_events_are_paged(client: httpx.AsyncClient, user: User) -> Non
     assert (body["total"], body["skip"], body["limit"], len(body["items"])) == (4, 1, 2, 2)
 
 
-async def test_my_events_need_a_token(client: httpx.AsyncClient) -> None:
-    assert_error(await client.get(MINE), 401, "not_authenticated")
+@pytest.mark.parametrize("path", [MINE, ALL])
+async def test_the_event_pages_need_a_token(client: httpx.AsyncClient, path: str) -> None:
+    assert_error(await client.get(path), 401, "not_authenticated")
 
 
 async def test_all_events_are_for_superusers_only(
