@@ -36,7 +36,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.admin.context import AppParts
-from app.auth.repository import AuthSessionRepository
+from app.auth.repository import AuthSessionRepository, find_active_user
 from app.auth.service import AuthService
 from app.core.client import client_of
 from app.core.errors import EmailNotVerified, InactiveUser, InvalidCredentials
@@ -229,8 +229,7 @@ class AdminAuth(AuthenticationBackend):
         if ids is None:
             return False
         user_id, login_id = ids
-        async with self.parts.database.sessionmaker() as session:
-            user = await AuthSessionRepository(session).active_user(user_id, login_id)
+        user = await find_active_user(self.parts.database.direct, user_id, login_id)
         if user is None or not user.is_active or not user.is_superuser:
             request.session.pop(LOGIN_KEY, None)
             request.session.pop(USER_KEY, None)

@@ -14,6 +14,7 @@ from app.core.errors import (
     NotAuthenticated,
     responses,
 )
+from app.core.state import StateDep
 from app.db.session import SessionDep
 
 router = APIRouter(prefix="/agent", tags=["agent"])
@@ -30,11 +31,12 @@ async def ask(
     model: AgentModelDep,
     session: SessionDep,
     settings: SettingsDep,
+    state: StateDep,
 ) -> AgentAnswer:
     """Answer a question about the service's content, from what the caller may see.
 
     `post_ids` names the posts the answer draws on. 503 when no model is configured (or the
     extra `agent` is not installed), 502 when the model fails, 504 past AGENT_TIMEOUT_SECONDS.
     """
-    service = AgentService(session, me)
+    service = AgentService(session, state.db.direct, me)
     return await service.ask(data.question, model, time_limit=settings.AGENT_TIMEOUT_SECONDS)

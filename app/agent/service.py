@@ -30,6 +30,7 @@ from app.agent.schemas import (
 )
 from app.core.errors import AgentError, AgentTimeout, NotFound
 from app.core.pagination import PageParams
+from app.db.direct import Direct
 from app.db.folding import fold_case
 from app.posts.schemas import PostFilters, PostRead
 from app.posts.service import PostService
@@ -64,9 +65,9 @@ def _hit(post: PostRead) -> PostHit:
 class AgentReader:
     """The reads behind the agent's tools, made as `caller`."""
 
-    def __init__(self, session: AsyncSession, caller: User) -> None:
+    def __init__(self, session: AsyncSession, direct: Direct, caller: User) -> None:
         self.caller = caller
-        self.posts = PostService(session)
+        self.posts = PostService(session, direct)
         self.teams = TeamService(session)
         self.users = UserRepository(session)
 
@@ -151,8 +152,9 @@ class AgentReader:
 
 
 class AgentService:
-    def __init__(self, session: AsyncSession, caller: User) -> None:
+    def __init__(self, session: AsyncSession, direct: Direct, caller: User) -> None:
         self.session = session
+        self.direct = direct
         self.caller = caller
 
     async def ask(self, question: str, model: Any, *, time_limit: float) -> AgentAnswer:
@@ -161,7 +163,7 @@ class AgentService:
 
         from app.agent.agent import AgentDeps, run_agent
 
-        reader = AgentReader(self.session, self.caller)
+        reader = AgentReader(self.session, self.direct, self.caller)
         deadline = asyncio.timeout(time_limit)
         try:
             async with deadline:

@@ -11,17 +11,17 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
-from app.auth.service import AuthService
+from app.auth.service import AuthService, caller_of_access_token
 from app.core.caller import remember_caller
 from app.core.client import ClientDep
 from app.core.dependencies import HasherDep, SettingsDep, TokenCodecDep
 from app.core.errors import Forbidden, NotAuthenticated
-from app.core.state import StateDep
+from app.core.state import StateDep, state_of
 from app.db.session import SessionDep
 from app.tokens.access import authenticate_personal_token
 from app.tokens.service import is_personal_token
 from app.users.models import User
-from app.users.repository import UserRepository
+from app.users.repository import find_user
 
 TOKEN_URL = "/api/v1/auth/login"  # noqa: S105 (a URL, not a secret)
 
@@ -59,52 +59,72 @@ async def get_auth_service(
 AuthServiceDep = Annotated[AuthService, Depends(get_auth_service)]
 
 
-async def get_optional_principal(
-    request: Request, token: TokenDep, auth: AuthServiceDep, state: StateDep
-) -> Principal | None:
-    """The caller if a token was sent (it must be valid then), else None."""
+# Where a request keeps its caller once authenticated (the dependencies below share it).
+_PRINCIPAL_KEY = "agora.principal"
+
+
+async def _principal(request: Request, token: str | None) -> Principal | None:
+    """The caller if a token was sent (it must be valid then), else None: authenticated once
+    per request, whichever of the dependencies below asks first.
+
+    Every authenticated request runs this, so the dependencies stay flat (each is one node
+    beside the token's: no chain of dependencies to solve), the app's state comes from the
+    scope, and the caller is looked up outside the request's unit of work: an access token by
+    `caller_of_access_token` (one round trip on the driver), a personal token in a unit of
+    work of its own, which records its use. The user is in no session: a route that changes
+    it `add`s it to its own unit of work.
+    """
+    scope = request.scope
+    if _PRINCIPAL_KEY in scope:
+        cached: Principal | None = scope[_PRINCIPAL_KEY]
+        return cached
     if token is None:
+        scope[_PRINCIPAL_KEY] = None
         return None
+    state = state_of(scope)
     if is_personal_token(token):  # its scopes and limits are enforced there, for every route
-        row, user = await authenticate_personal_token(request, token, auth.session)
+        async with state.db.sessionmaker() as session:
+            row, user = await authenticate_personal_token(request, token, session)
+            await session.commit()
         principal = Principal(
             user=user, session_id=None, token_id=row.id, scopes=frozenset(row.scopes)
         )
     else:
-        user, session_id = await auth.user_for_access_token(token)
+        user, session_id = await caller_of_access_token(state.token_codec, state.db.direct, token)
         principal = Principal(user=user, session_id=session_id)
-    user_id = user.id
+    direct, user_id = state.db.direct, user.id
 
     async def still_exists() -> bool:
-        # The request's own session may be the one that failed: ask in a session of its own.
-        async with state.db.sessionmaker() as session:
-            return await UserRepository(session).get(user_id) is not None
+        # Outside the request's unit of work, which may be the one that failed.
+        return await find_user(direct, user_id) is not None
 
-    remember_caller(request.scope, still_exists)
+    remember_caller(scope, still_exists)
+    scope[_PRINCIPAL_KEY] = principal
     return principal
 
 
-async def get_current_principal(
-    principal: Annotated[Principal | None, Depends(get_optional_principal)],
-) -> Principal:
+async def get_optional_principal(request: Request, token: TokenDep) -> Principal | None:
+    return await _principal(request, token)
+
+
+async def get_current_principal(request: Request, token: TokenDep) -> Principal:
+    principal = await _principal(request, token)
     if principal is None:
         raise NotAuthenticated()
     return principal
 
 
-async def get_optional_user(
-    principal: Annotated[Principal | None, Depends(get_optional_principal)],
-) -> User | None:
+async def get_optional_user(request: Request, token: TokenDep) -> User | None:
+    principal = await _principal(request, token)
     return None if principal is None else principal.user
 
 
-async def get_current_user(
-    principal: Annotated[Principal, Depends(get_current_principal)],
-) -> User:
-    return principal.user
+async def get_current_user(request: Request, token: TokenDep) -> User:
+    return (await get_current_principal(request, token)).user
 
 
-async def get_superuser(user: Annotated[User, Depends(get_current_user)]) -> User:
+async def get_superuser(request: Request, token: TokenDep) -> User:
+    user = await get_current_user(request, token)
     if not user.is_superuser:
         raise Forbidden("Superuser privileges required")
     return user

@@ -11,30 +11,34 @@ from sqlmodel import col
 
 from app.auth.models import AuthSession, RefreshToken
 from app.db.base import utcnow
+from app.db.direct import Direct, DirectStatement
 from app.db.repository import Repository
 from app.users.models import User
+from app.users.repository import USER_COLUMNS, USERS, user_from_row
 
-# The query of every authenticated request, built once: its cache key is computed once too.
-ACTIVE_USER = (
-    select(User)
-    .join(AuthSession, col(AuthSession.user_id) == col(User.id))
+# The query of every authenticated request: the user, if the token's login is not revoked.
+ACTIVE_USER = DirectStatement(
+    select(*USER_COLUMNS)
+    .join(AuthSession, col(AuthSession.user_id) == USERS.c.id)
     .where(
-        col(User.id) == bindparam("user_id"),
+        USERS.c.id == bindparam("user_id"),
         col(AuthSession.id) == bindparam("session_id"),
         col(AuthSession.revoked_at).is_(None),
     )
 )
 
 
+async def find_active_user(
+    direct: Direct, user_id: uuid.UUID, session_id: uuid.UUID
+) -> User | None:
+    """The user behind an access token, if that token's login is still valid: one round trip,
+    outside the request's unit of work (a `User` in no session, app/db/direct.py)."""
+    row = await direct.first(ACTIVE_USER, {"user_id": user_id, "session_id": session_id})
+    return None if row is None else user_from_row(row)
+
+
 class AuthSessionRepository(Repository[AuthSession]):
     model = AuthSession
-
-    async def active_user(self, user_id: uuid.UUID, session_id: uuid.UUID) -> User | None:
-        """The user behind an access token, if that token's login is still valid (one query)."""
-        result = await self.session.scalars(
-            ACTIVE_USER, {"user_id": user_id, "session_id": session_id}
-        )
-        return result.first()
 
     async def live_of_user(self, user_id: uuid.UUID, used_since: datetime) -> list[AuthSession]:
         """The user's logins not revoked and used (created or refreshed) since `used_since`,

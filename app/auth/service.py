@@ -13,7 +13,11 @@ from typing import NoReturn
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.auth.models import AuthSession, RefreshToken
-from app.auth.repository import AuthSessionRepository, RefreshTokenRepository
+from app.auth.repository import (
+    AuthSessionRepository,
+    RefreshTokenRepository,
+    find_active_user,
+)
 from app.auth.schemas import SessionRead, Token
 from app.core.client import UNKNOWN_CLIENT, ClientInfo
 from app.core.config import Settings
@@ -26,11 +30,27 @@ from app.core.errors import (
 )
 from app.core.security import PasswordHasher, TokenCodec, TokenKind, token_digest
 from app.db.base import new_id, utcnow
+from app.db.direct import Direct
 from app.db.session import release_connection
 from app.security.models import SecurityEventKind
 from app.security.service import SecurityLog, record_alone
 from app.users.models import User
 from app.users.repository import UserRepository
+
+
+async def caller_of_access_token(
+    codec: TokenCodec, direct: Direct, access_token: str
+) -> tuple[User, uuid.UUID]:
+    """The caller behind an access token, and the login (session id) it belongs to: the one
+    query of every request that sends one, on the driver (app/db/direct.py), so a revoked
+    login is refused on the very next request, in every process."""
+    claims = codec.decode(access_token, TokenKind.ACCESS)
+    user = await find_active_user(direct, claims.user_id, claims.session_id)
+    if user is None:  # the login was revoked, or the user deleted
+        raise InvalidToken()
+    if not user.is_active:
+        raise InactiveUser()
+    return user, claims.session_id
 
 
 class AuthService:
@@ -104,16 +124,6 @@ class AuthService:
             await self._revoke_on_reuse(login)
         await self.logins.revoke(login.id)
         self.log.record(SecurityEventKind.LOGOUT, user_id=user.id, client=self.client)
-
-    async def user_for_access_token(self, access_token: str) -> tuple[User, uuid.UUID]:
-        """The caller behind an access token, and the login (session id) it belongs to."""
-        claims = self.codec.decode(access_token, TokenKind.ACCESS)
-        user = await self.logins.active_user(claims.user_id, claims.session_id)
-        if user is None:  # the login was revoked, or the user deleted
-            raise InvalidToken()
-        if not user.is_active:
-            raise InactiveUser()
-        return user, claims.session_id
 
     # --- the caller's sessions -------------------------------------------------------------
 

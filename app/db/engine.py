@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import (
 import app.models  # noqa: F401
 from app.core.config import Settings
 from app.db import sqlite
+from app.db.direct import Direct
 from app.db.errors import translate_driver_errors
 from app.db.pool import FairAsyncQueuePool
 
@@ -208,6 +209,11 @@ class Database:
     def __init__(self, settings: Settings) -> None:
         self.engine = create_engine(settings.DATABASE_URL, settings)
         self.sessionmaker = create_sessionmaker(self.engine)
+        # The hot statements (app/db/direct.py): on the driver, unless the engine's events
+        # must see them (SQL echo, tracing).
+        self.direct = Direct(
+            self.engine, on_driver=not settings.DB_ECHO and not settings.tracing_enabled
+        )
         url = make_url(settings.DATABASE_URL)
         if url.get_backend_name() == "sqlite" and _sqlite_path(url) is None:
             self.stream_engine = self.engine

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, func
+from sqlalchemy import ColumnElement, String, bindparam, func
 from sqlmodel import col
 
 SQL_NAME = "fold_case"
@@ -56,3 +56,25 @@ def equals_folded(column: Any, value: str) -> ColumnElement[bool]:
 def contains_folded(column: Any, value: str) -> ColumnElement[bool]:
     """`value` is a substring of `column` in any letter case; `%` and `_` are literal."""
     return folded(column).contains(fold_case(value), autoescape=True)
+
+
+# The escape character of `contains_folded_param`'s patterns (SQLAlchemy's autoescape uses it).
+LIKE_ESCAPE = "/"
+
+
+def contains_pattern(value: str) -> str:
+    """The LIKE pattern `contains_folded_param` binds for `value`: folded, `%`, `_` and the
+    escape character made literal, wrapped in `%`."""
+    escaped = (
+        fold_case(value)
+        .replace(LIKE_ESCAPE, LIKE_ESCAPE * 2)
+        .replace("%", LIKE_ESCAPE + "%")
+        .replace("_", LIKE_ESCAPE + "_")
+    )
+    return f"%{escaped}%"
+
+
+def contains_folded_param(column: Any, name: str) -> ColumnElement[bool]:
+    """`contains_folded` with the value bound later, as `contains_pattern(value)` under the
+    bind parameter `name`: for statements compiled once (app/db/direct.py)."""
+    return folded(column).like(bindparam(name, type_=String), escape=LIKE_ESCAPE)

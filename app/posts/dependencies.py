@@ -4,15 +4,17 @@ import uuid
 from typing import Annotated
 
 from fastapi import Depends
+from starlette.requests import HTTPConnection
 
 from app.auth.dependencies import CurrentUser, OptionalUser
+from app.core.state import state_of
 from app.db.session import SessionDep
 from app.posts.models import Post
 from app.posts.service import PostService
 
 
-async def get_post_service(session: SessionDep) -> PostService:
-    return PostService(session)
+async def get_post_service(session: SessionDep, conn: HTTPConnection) -> PostService:
+    return PostService(session, state_of(conn.scope).db.direct)
 
 
 PostServiceDep = Annotated[PostService, Depends(get_post_service)]

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.errors import Forbidden, NotFound
 from app.core.pagination import Page, PageParams
 from app.db.base import new_id, utcnow
+from app.db.direct import Direct
 from app.posts.models import Post
 from app.posts.repository import PostRepository
 from app.posts.schemas import PostCreate, PostFilters, PostRead, PostUpdate
@@ -25,9 +26,9 @@ def may_see(post: Post, viewer: User | None) -> bool:
 
 
 class PostService:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, direct: Direct) -> None:
         self.session = session
-        self.posts = PostRepository(session)
+        self.posts = PostRepository(session, direct)
 
     async def get_visible(self, post_id: uuid.UUID, viewer: User | None) -> Post:
         """The post, with its author; someone else's draft is as absent as a missing post."""
@@ -44,8 +45,7 @@ class PostService:
     async def list_posts(
         self, page: PageParams, filters: PostFilters, viewer: User | None
     ) -> Page[PostRead]:
-        where = [self.posts.visible_to(viewer), *self.posts.filters(filters)]
-        items, total = await self.posts.list_with_authors(page, where)
+        items, total = await self.posts.list_with_authors(page, filters, viewer)
         return page.page(PostRead, items, total)
 
     async def author_with_posts(self, author_id: uuid.UUID, viewer: User) -> User:

@@ -6,13 +6,31 @@ import uuid
 from collections.abc import AsyncGenerator, Collection, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, insert, inspect, or_, select
+from sqlalchemy import ColumnElement, Table, bindparam, insert, inspect, or_, select
 from sqlmodel import col
 
+from app.db.direct import Direct, DirectStatement, Row, detached
 from app.db.folding import equals_folded, folded
 from app.db.repository import Repository, contains_ci
 from app.users.models import Profile, User
 from app.users.schemas import UserFilters, UserRead
+
+USERS: Table = User.__table__  # type: ignore[attr-defined]
+# Every column of a user, in the table's order: the rows the hot reads return.
+USER_COLUMNS = tuple(USERS.c)
+USER_NAMES = tuple(column.key for column in USER_COLUMNS)
+USER_BY_ID = DirectStatement(select(*USER_COLUMNS).where(USERS.c.id == bindparam("id")))
+
+
+def user_from_row(row: Row) -> User:
+    """A `User` from a row of USER_COLUMNS, in no session (app/db/direct.py: `detached`)."""
+    return detached(User, USER_NAMES, row)
+
+
+async def find_user(direct: Direct, user_id: uuid.UUID) -> User | None:
+    """A user by id, outside the request's unit of work (one round trip, no ORM session)."""
+    row = await direct.first(USER_BY_ID, {"id": user_id})
+    return None if row is None else user_from_row(row)
 
 
 class UserRepository(Repository[User]):

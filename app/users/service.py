@@ -15,13 +15,14 @@ from app.core.errors import Conflict, Forbidden, NotFound
 from app.core.pagination import Page, PageParams
 from app.core.security import PasswordHasher
 from app.db.base import utcnow
+from app.db.direct import Direct
 from app.db.errors import violated_constraint
 from app.db.folding import fold_case
 from app.security.models import SecurityEventKind
 from app.security.service import SecurityLog
 from app.users.bulk import INSERT_CHUNK, first_clash, hash_all
 from app.users.models import Profile, User
-from app.users.repository import ProfileRepository, UserRepository
+from app.users.repository import ProfileRepository, UserRepository, find_user
 from app.users.schemas import (
     ADMIN_FIELDS,
     ProfileUpdate,
@@ -64,6 +65,14 @@ async def _resumed(
         await rest.aclose()
 
 
+async def existing_user(direct: Direct, user_id: uuid.UUID) -> User:
+    """The user, or 404 `not_found` (a read outside any unit of work: a `User` in no session)."""
+    user = await find_user(direct, user_id)
+    if user is None:
+        raise NotFound("User not found")
+    return user
+
+
 class UserService:
     def __init__(
         self, session: AsyncSession, hasher: PasswordHasher, *, client: ClientInfo = UNKNOWN_CLIENT
@@ -78,6 +87,7 @@ class UserService:
     # --- reading -----------------------------------------------------------------------
 
     async def get(self, user_id: uuid.UUID) -> User:
+        """The user, in this unit of work, or 404 `not_found`."""
         user = await self.users.get(user_id)
         if user is None:
             raise NotFound("User not found")

@@ -28,8 +28,9 @@ from app.users.models import User
 
 
 class ServerLog:
-    """What the app's engine sent to the server, in order: each statement (as it completes)
-    and asyncpg's BEGIN, COMMIT and ROLLBACK (which SQLAlchemy's events do not see)."""
+    """What the app's engine sent to the server, in order: each statement (as it completes),
+    asyncpg's BEGIN, COMMIT and ROLLBACK (which SQLAlchemy's events do not see) and the hot
+    statements sent on the driver (app/db/direct.py)."""
 
     def __init__(self) -> None:
         self.queries: list[str] = []
@@ -41,6 +42,14 @@ class ServerLog:
         async def logged(transaction: Any) -> None:
             await method(transaction)
             self.queries.append(name)
+
+        return logged
+
+    def wrap_fetch(self, fetch: Any) -> Any:
+        async def logged(connection: Any, query: str, *args: Any, **kwargs: Any) -> Any:
+            records = await fetch(connection, query, *args, **kwargs)
+            self.queries.append(query.split()[0].upper())
+            return records
 
         return logged
 
@@ -63,6 +72,8 @@ async def server_log(state: AppState, monkeypatch: pytest.MonkeyPatch) -> AsyncI
     for method, name in (("start", "BEGIN"), ("commit", "COMMIT"), ("rollback", "ROLLBACK")):
         original = getattr(asyncpg.transaction.Transaction, method)
         monkeypatch.setattr(asyncpg.transaction.Transaction, method, log.wrap(original, name))
+    # SQLAlchemy's adapter runs prepared statements: `Connection.fetch` is only app/db/direct.py.
+    monkeypatch.setattr(asyncpg.Connection, "fetch", log.wrap_fetch(asyncpg.Connection.fetch))
     sync_engine = state.db.engine.sync_engine
     event.listen(sync_engine, "after_cursor_execute", log.statement)
     try:
@@ -80,20 +91,44 @@ async def test_a_get_sends_its_select_alone(
     assert server_log.queries == ["SELECT"]
 
 
-async def test_a_post_is_one_transaction(
+async def test_a_patch_is_one_transaction_after_the_callers_lookup(
     client: httpx.AsyncClient, user_headers: dict[str, str], server_log: ServerLog
 ) -> None:
     await client.get("/api/v1/users/me", headers=user_headers)  # a read on the same pool first
     server_log.queries.clear()
 
+    response = await client.patch(
+        "/api/v1/users/me", json={"full_name": "New Name"}, headers=user_headers
+    )
+
+    assert response.status_code == 200
+    assert server_log.queries[0] == "SELECT"  # the caller, outside the unit of work
+    unit = server_log.queries[1:]
+    assert unit[0] == "BEGIN"
+    assert unit[-1] == "COMMIT"
+    assert "UPDATE" in unit
+
+
+async def test_a_new_post_is_one_insert_committed_on_its_own(
+    client: httpx.AsyncClient, user_headers: dict[str, str], server_log: ServerLog
+) -> None:
     response = await client.post(
         "/api/v1/posts", json={"title": "T", "content": "C"}, headers=user_headers
     )
 
     assert response.status_code == 201
-    assert server_log.queries[0] == "BEGIN"
-    assert server_log.queries[-1] == "COMMIT"
-    assert "INSERT" in server_log.queries
+    assert server_log.queries == ["SELECT", "INSERT"]  # the caller, then the post: autocommit
+    listed = await client.get("/api/v1/posts", headers=user_headers)
+    assert [post["id"] for post in listed.json()["items"]] == [response.json()["id"]]
+
+
+async def test_a_page_of_posts_is_one_select_besides_the_callers(
+    client: httpx.AsyncClient, user_headers: dict[str, str], server_log: ServerLog
+) -> None:
+    response = await client.get("/api/v1/posts?limit=5", headers=user_headers)
+
+    assert response.status_code == 200
+    assert server_log.queries == ["SELECT", "SELECT"]  # no BEGIN, no COMMIT
 
 
 def get_request(state: AppState) -> HTTPConnection:
