@@ -178,13 +178,13 @@ class PostAdmin(ServiceModelView, model=Post):
     async def change(
         self, session: AsyncSession, pk: uuid.UUID, data: dict[str, Any], actor: User
     ) -> Post:
-        service = PostService(session, self.parts.database.direct)
+        service = PostService(session)
         post = await self._post(service, pk, actor)
         update = validated(PostUpdate, changed_fields(post, data, self.EDITABLE))
         return await service.update(post, update, actor)
 
     async def remove(self, session: AsyncSession, pk: uuid.UUID, actor: User) -> None:
-        service = PostService(session, self.parts.database.direct)
+        service = PostService(session)
         await service.delete(await self._post(service, pk, actor), actor)
 
     async def bulk_change(self, action_name: str) -> dict[str, Any]:

@@ -33,7 +33,7 @@ from app.core.pagination import PageParams
 from app.db.direct import Direct
 from app.db.folding import fold_case
 from app.posts.schemas import PostFilters, PostRead
-from app.posts.service import PostService
+from app.posts.service import PostFeedService, PostService
 from app.teams.schemas import TeamFilters
 from app.teams.service import TeamService
 from app.users.models import User
@@ -67,14 +67,15 @@ class AgentReader:
 
     def __init__(self, session: AsyncSession, direct: Direct, caller: User) -> None:
         self.caller = caller
-        self.posts = PostService(session, direct)
+        self.posts = PostService(session)
+        self.feed = PostFeedService(direct)
         self.teams = TeamService(session)
         self.users = UserRepository(session)
 
     async def search_posts(self, query: str, limit: int = 10) -> list[PostHit]:
         """Posts whose title or content contains `query` (any case), newest first."""
         page = PageParams(skip=0, limit=max(1, min(limit, MAX_SEARCH_RESULTS)))
-        found = await self.posts.list_posts(page, PostFilters(q=query or None), self.caller)
+        found = await self.feed.list_posts(page, PostFilters(q=query or None), self.caller)
         return [_hit(post) for post in found.items]
 
     async def get_post(self, post_id: uuid.UUID) -> PostDetail | None:
@@ -97,10 +98,10 @@ class AgentReader:
         user = await self.users.get_by_login(login)
         if user is None:
             return None
-        latest = await self.posts.list_posts(
+        latest = await self.feed.list_posts(
             PageParams(skip=0, limit=LATEST_POSTS), PostFilters(author_id=user.id), self.caller
         )
-        published = await self.posts.list_posts(
+        published = await self.feed.list_posts(
             PageParams(skip=0, limit=1),
             PostFilters(author_id=user.id, is_published=True),
             self.caller,

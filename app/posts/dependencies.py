@@ -10,14 +10,21 @@ from app.auth.dependencies import CurrentUser, OptionalUser
 from app.core.state import state_of
 from app.db.session import SessionDep
 from app.posts.models import Post
-from app.posts.service import PostService
+from app.posts.service import PostFeedService, PostService
 
 
-async def get_post_service(session: SessionDep, conn: HTTPConnection) -> PostService:
-    return PostService(session, state_of(conn.scope).db.direct)
+async def get_post_service(session: SessionDep) -> PostService:
+    return PostService(session)
 
 
 PostServiceDep = Annotated[PostService, Depends(get_post_service)]
+
+
+async def get_post_feed_service(conn: HTTPConnection) -> PostFeedService:
+    return PostFeedService(state_of(conn.scope).db.direct)
+
+
+PostFeedServiceDep = Annotated[PostFeedService, Depends(get_post_feed_service)]
 
 
 async def valid_post_id(post_id: uuid.UUID, viewer: OptionalUser, posts: PostServiceDep) -> Post:

@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, Table, bindparam, func, insert, or_, select, true
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.sql.base import ExecutableOption
 from sqlmodel import col
@@ -97,15 +96,12 @@ def _page_statements(
     return DirectStatement(page), DirectStatement(count)
 
 
-class PostRepository(Repository[Post]):
-    model = Post
+class PostFeed:
+    """The posts' hot statements, outside any unit of work (app/db/direct.py): the list and a
+    new post, one statement each (the list's count aside)."""
 
-    def __init__(self, session: AsyncSession, direct: Direct) -> None:
-        super().__init__(session)
+    def __init__(self, direct: Direct) -> None:
         self.direct = direct
-
-    async def get_with_author(self, post_id: uuid.UUID) -> Post | None:
-        return await self.get(post_id, options=WITH_AUTHOR)
 
     async def list_with_authors(
         self, page: PageParams, filters: PostFilters, viewer: User | None
@@ -151,6 +147,13 @@ class PostRepository(Repository[Post]):
         """Store a new post: one INSERT, committed on its own (the hot write path, outside the
         unit of work; `values` carries every column, the id and timestamps included)."""
         await self.direct.write(INSERT_POST, values)
+
+
+class PostRepository(Repository[Post]):
+    model = Post
+
+    async def get_with_author(self, post_id: uuid.UUID) -> Post | None:
+        return await self.get(post_id, options=WITH_AUTHOR)
 
     async def author_with_posts(
         self, author_id: uuid.UUID, where: ColumnElement[bool]

@@ -7,7 +7,12 @@ from fastapi import APIRouter, Query, status
 from app.auth.dependencies import CurrentUser, OptionalUser
 from app.core.errors import Forbidden, NotAuthenticated, NotFound, responses
 from app.core.pagination import Page, PageDep
-from app.posts.dependencies import ChangeablePost, PostServiceDep, VisiblePost
+from app.posts.dependencies import (
+    ChangeablePost,
+    PostFeedServiceDep,
+    PostServiceDep,
+    VisiblePost,
+)
 from app.posts.models import Post
 from app.posts.schemas import PostCreate, PostFilters, PostRead, PostUpdate
 
@@ -20,7 +25,7 @@ router = APIRouter(prefix="/posts", tags=["posts"])
     response_model=PostRead,
     responses=responses(NotAuthenticated),
 )
-async def create_post(data: PostCreate, me: CurrentUser, posts: PostServiceDep) -> PostRead:
+async def create_post(data: PostCreate, me: CurrentUser, posts: PostFeedServiceDep) -> PostRead:
     """Create a post; its author is the caller."""
     return await posts.create(data, me)
 
@@ -30,7 +35,7 @@ async def list_posts(
     viewer: OptionalUser,
     page: PageDep,
     filters: Annotated[PostFilters, Query()],
-    posts: PostServiceDep,
+    posts: PostFeedServiceDep,
 ) -> Page[PostRead]:
     """Anonymous callers see published posts; signed-in ones also their own drafts;
     superusers everything. Newest first."""
