@@ -10,7 +10,8 @@ own time is not counted (it is another process). Prints ms of CPU per request fo
 and the ratio Agora / FastAPI floor (lower is better; 1.33 is the inverse of 0.75).
 
 Run: .venv/bin/python bench/cpu_per_request.py [--profile ENDPOINT]
-(ENDPOINTS=me,user measures only those; REQUESTS and ROUNDS set the size of a round)
+(ENDPOINTS=me,user measures only those; REQUESTS and ROUNDS set the size of a round;
+CONCURRENCY=32 runs that many requests at once, past the pools' 10 connections, as wrk does)
 (with --profile, cProfile of Agora on that endpoint instead: `me`, `user`, `posts`, `create`).
 """
 
@@ -44,6 +45,7 @@ DATABASE_URL = os.environ.get(
 SECRET_KEY = "bench-secret-key-that-is-long-enough-for-hs256!!"  # noqa: S105 (local run)
 REQUESTS = int(os.environ.get("REQUESTS", "500"))
 ROUNDS = int(os.environ.get("ROUNDS", "9"))
+CONCURRENCY = int(os.environ.get("CONCURRENCY", "1"))
 ENDPOINTS = os.environ.get("ENDPOINTS", "health,me,user,posts,create").split(",")
 
 ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
@@ -126,9 +128,18 @@ async def cpu_ms(call: Caller, method: str, path: str, token: str, body: bytes) 
     for _ in range(max(50, REQUESTS // 10)):
         status, _ = await call(method, path, token, body)
         assert status in (200, 201), (path, status)
+
+    async def one_after_another(count: int) -> None:
+        for _ in range(count):
+            await call(method, path, token, body)
+
+    # CONCURRENCY clients at once (each app's pool holds DB_POOL_SIZE=10 connections: past
+    # 10, requests wait for one, as under wrk's 32 connections).
+    share, extra = divmod(REQUESTS, CONCURRENCY)
     start = time.process_time()
-    for _ in range(REQUESTS):
-        await call(method, path, token, body)
+    await asyncio.gather(
+        *(one_after_another(share + (index < extra)) for index in range(CONCURRENCY))
+    )
     return (time.process_time() - start) / REQUESTS * 1000
 
 

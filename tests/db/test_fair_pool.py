@@ -124,3 +124,16 @@ def test_the_fair_pool_is_used_only_with_the_sqlalchemy_it_was_written_for() -> 
     assert AsyncAdaptedQueuePool._queue_class is AsyncAdaptedQueue
     assert issubclass(AsyncAdaptedQueue, QueueCommon)
     assert FairAsyncQueuePool._queue_class is FairQueue
+
+
+async def test_a_waiter_cancelled_before_the_handover_leaves_the_connection_to_the_next() -> None:
+    queue: FairQueue[str] = FairQueue(maxsize=1)
+    leaving, staying = await waiters_in_line(queue, 2)
+
+    leaving.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await leaving
+    queue.put_nowait("a")
+
+    assert await staying == "a"
+    assert queue.qsize() == 0
