@@ -8,7 +8,7 @@ from app.accounts.router import router as accounts_router
 from app.agent.router import router as agent_router
 from app.analytics.router import router as analytics_router
 from app.auth.router import router as auth_router
-from app.core.routing import mount
+from app.core.routing import mount, mount_first
 from app.health.router import router as health_router
 from app.heroes.router import router as heroes_router
 from app.mfa.router import router as mfa_router
@@ -35,11 +35,15 @@ API_ROUTERS = (
     analytics_router,
     agent_router,
 )
-# At the root: `/`, `/health`, `/health/ready` and the WebSocket `/ws/{client_id}`.
-ROOT_ROUTERS = (health_router, realtime_router)
+# At the root: `/`, `/health` and `/health/ready` first of all (`mount_first`), and the
+# WebSocket `/ws/{client_id}`.
+FIRST_ROUTERS = (health_router,)
+ROOT_ROUTERS = (realtime_router,)
 
 
 def include_routers(app: FastAPI) -> None:
+    for router in FIRST_ROUTERS:
+        mount_first(app, router)
     for router in API_ROUTERS:
         mount(app, router, prefix=API_PREFIX)
     for router in ROOT_ROUTERS:
