@@ -1,6 +1,7 @@
 """Prometheus metrics: `GET /metrics` (unless METRICS_ENABLED=false).
 
-`MetricsMiddleware` is pure ASGI. It labels requests by route template
+The request layer (`RequestContextMiddleware`, app/core/middleware.py) records each HTTP request
+through `RequestMetrics`, labelled by route template
 (`/api/v1/users/{user_id}`, never the raw path, so label cardinality stays bounded; a path no
 route matches is `unmatched`), method and status. The registry belongs to the app, not to
 prometheus-client's global default, so any number of apps (tests) can live in one process.
@@ -11,7 +12,6 @@ numbers and a scrape sees the process that answers it.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,7 +24,7 @@ from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from app.core.config import Settings
 from app.core.state import AppState, state_of
@@ -164,48 +164,33 @@ class RouteTemplates:
         return UNMATCHED
 
 
-class MetricsMiddleware:
-    def __init__(self, app: ASGIApp, fastapi_app: FastAPI, metrics: Metrics) -> None:
-        self.app = app
+class RequestMetrics:
+    """What the request layer records of each HTTP request: in flight while it is answered,
+    then counted and timed by method, route template and status."""
+
+    def __init__(self, app: FastAPI, metrics: Metrics) -> None:
         self.metrics = metrics
-        self.route_template = RouteTemplates(fastapi_app)
+        self.in_flight = metrics.in_flight
+        self.route_template = RouteTemplates(app)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        status = 500
-        start = time.perf_counter()
+    def started(self) -> None:
+        self.in_flight.inc()
 
-        async def send_wrapper(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        self.metrics.in_flight.inc()
-        try:
-            await self.app(scope, receive, send_wrapper)
-        finally:
-            self.metrics.in_flight.dec()
-            self.metrics.observe(
-                scope["method"],
-                self.route_template(scope),
-                status,
-                time.perf_counter() - start,
-            )
+    def finished(self, scope: Scope, status: int, seconds: float) -> None:
+        self.in_flight.dec()
+        self.metrics.observe(scope["method"], self.route_template(scope), status, seconds)
 
 
-def install_metrics(app: FastAPI, settings: Settings) -> None:
-    """Serve /metrics (outside /api/v1, not in the docs) and count requests, unless
-    METRICS_ENABLED=false. Call it where the middleware belongs: outside the rate limiter,
-    so that its 429s are counted."""
+def install_metrics(app: FastAPI, settings: Settings) -> RequestMetrics | None:
+    """Serve /metrics (outside /api/v1, not in the docs) and return what the request layer
+    records each request with, unless METRICS_ENABLED=false (then None). The request layer is
+    outside the rate limiter, so its 429s are counted."""
     if not settings.METRICS_ENABLED:
-        return
+        return None
     metrics = Metrics()
 
     async def metrics_endpoint(request: Request) -> Response:
         return Response(metrics.render(state_of(request.scope)), media_type=CONTENT_TYPE_LATEST)
 
     app.add_api_route(METRICS_PATH, metrics_endpoint, methods=["GET"], include_in_schema=False)
-    app.add_middleware(MetricsMiddleware, fastapi_app=app, metrics=metrics)
+    return RequestMetrics(app, metrics)
