@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 
 import httpx
@@ -17,6 +18,19 @@ async def test_every_response_carries_a_generated_request_id(client: httpx.Async
     second = await client.get("/health")
     assert first.headers["X-Request-ID"]
     assert first.headers["X-Request-ID"] != second.headers["X-Request-ID"]
+
+
+def test_a_generated_request_id_is_a_random_uuid4_in_hex() -> None:
+    from app.core.middleware import new_request_id
+
+    ids = {new_request_id() for _ in range(1000)}
+
+    assert len(ids) == 1000
+    for request_id in ids:
+        parsed = uuid.UUID(hex=request_id)
+        assert parsed.hex == request_id
+        assert parsed.version == 4
+        assert parsed.variant == uuid.RFC_4122
 
 
 async def test_the_clients_request_id_is_echoed(client: httpx.AsyncClient) -> None:
