@@ -37,11 +37,15 @@ API_ROUTERS = (
     analytics_router,
     agent_router,
 )
-# At the root: `/`, `/health`, `/health/ready` and the WebSocket `/ws/{client_id}`.
-ROOT_ROUTERS = (health_router, realtime_router)
+# At the root: `/`, `/health` and `/health/ready` first of all (a probe calls them over and
+# over), and the WebSocket `/ws/{client_id}`.
+FIRST_ROUTERS = (health_router,)
+ROOT_ROUTERS = (realtime_router,)
 
 
 def include_routers(app: FastAPI) -> None:
+    for router in FIRST_ROUTERS:
+        add_routes(app, router, first=True)
     for router in API_ROUTERS:
         add_routes(app, router, prefix=API_PREFIX)
     for router in ROOT_ROUTERS:

@@ -22,7 +22,6 @@ from app.core.middleware import (
     BodySizeLimitMiddleware,
     ClientAddressMiddleware,
     HeadMiddleware,
-    RelativeRedirectMiddleware,
     RequestContextMiddleware,
 )
 from app.core.ratelimit import RateLimitMiddleware
@@ -95,11 +94,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "RateLimit-Reset",
             ],
         )
-    # Outside the rate limiter (its 429s are counted), inside the request context.
-    install_metrics(app, settings)
-    # Every redirect to the request's own origin leaves with a relative Location.
-    app.add_middleware(RelativeRedirectMiddleware)
-    app.add_middleware(RequestContextMiddleware)
+    # Outermost of ours: request id, log line, metrics (so the rate limiter's 429s are
+    # counted), relative redirects, the 500 of last resort.
+    app.add_middleware(RequestContextMiddleware, metrics=install_metrics(app, settings))
     install_tracing(app, settings)  # Redis spans and trace ids in logs, when OTEL_* is set
     return app
 

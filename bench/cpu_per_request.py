@@ -12,7 +12,8 @@ and the ratio Agora / FastAPI floor (lower is better; 1.33 is the inverse of 0.7
 Run: .venv/bin/python bench/cpu_per_request.py [--profile ENDPOINT]
 (ENDPOINTS=me,user measures only those; REQUESTS and ROUNDS set the size of a round;
 CONCURRENCY=32 runs that many requests at once, past the pools' 10 connections, as wrk does)
-(with --profile, cProfile of Agora on that endpoint instead: `me`, `user`, `posts`, `create`).
+(with --profile, cProfile of Agora on that endpoint instead: `me`, `user`, `posts`, `create`;
+SORT orders it, LINES bounds it, CALLERS=regex prints who called the functions it matches).
 """
 
 from __future__ import annotations
@@ -192,7 +193,10 @@ async def main() -> None:
             for _ in range(REQUESTS):
                 await agora_call(method, path, token, body)
             profiler.disable()
-            pstats.Stats(profiler).sort_stats(os.environ.get("SORT", "tottime")).print_stats(
+            stats = pstats.Stats(profiler)
+            if os.environ.get("CALLERS"):
+                stats.print_callers(os.environ["CALLERS"])
+            stats.sort_stats(os.environ.get("SORT", "tottime")).print_stats(
                 int(os.environ.get("LINES", "40"))
             )
             return

@@ -28,9 +28,9 @@ def route_path(scope: Scope) -> str:
     return path
 
 
-def add_routes(app: FastAPI, router: APIRouter, prefix: str = "") -> None:
+def add_routes(app: FastAPI, router: APIRouter, prefix: str = "", *, first: bool = False) -> None:
     """Add every route of `router` to the app's own route list, under `prefix`, after the
-    routes already there: no included router on the way to them.
+    routes already there (`first`: ahead of them all): no included router on the way to them.
 
     FastAPI 0.165 serves a route of an included router through its `_IncludedRouter`: the
     router's candidates are walked once to match and again to handle (three times behind the
@@ -40,10 +40,13 @@ def add_routes(app: FastAPI, router: APIRouter, prefix: str = "") -> None:
     the hot domains first, no request tries more than that.
 
     Each route is added anew with `add_api_route` and its own settings, as the include would
-    have served it: a router's own prefix, tags, dependencies and responses are in each of
-    its routes already (FastAPI merges them when a route is declared); only `prefix` is
-    added here. Only for HTTP routes (a WebSocket router is included as usual).
+    have served it (so the app's dependency overrides apply to it): a router's own prefix,
+    tags, dependencies and responses are in each of its routes already (FastAPI merges them
+    when a route is declared); only `prefix` is added here. Only for HTTP routes (a WebSocket
+    router is included as usual).
     """
+    own = app.router.routes
+    start = len(own)
     for route in router.routes:
         if not isinstance(route, APIRoute):
             raise TypeError(f"add_routes: {route!r} is not an HTTP route")
@@ -78,3 +81,7 @@ def add_routes(app: FastAPI, router: APIRouter, prefix: str = "") -> None:
             max_body_size=route.max_body_size,
             form_limits=route.form_limits,
         )
+    if first:
+        added = own[start:]
+        del own[start:]
+        own[:0] = added

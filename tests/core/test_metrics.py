@@ -188,3 +188,79 @@ async def test_each_app_counts_its_own_requests(make_app) -> None:
         value(samples, "agora_http_requests_total", method="GET", route="/health", status="200")
         == 0
     )
+
+
+def test_the_request_counts_read_as_prometheus_clients_own_instruments_would() -> None:
+    """`RequestCounts` keeps plain numbers; its scrape must be what prometheus-client's
+    Counter, Histogram and Gauge fed the same requests show (`_created` times aside)."""
+    import re
+
+    from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+    from prometheus_client.metrics import disable_created_metrics, enable_created_metrics
+
+    from app.core.metrics import LATENCY_BUCKETS, RequestCounts
+
+    reference = CollectorRegistry(auto_describe=True)
+    requests = Counter(
+        "agora_http_requests",
+        "HTTP requests by route template, method and status",
+        ["method", "route", "status"],
+        registry=reference,
+    )
+    latency = Histogram(
+        "agora_http_request_duration_seconds",
+        "Time to answer an HTTP request (to the end of its body)",
+        ["method", "route"],
+        buckets=LATENCY_BUCKETS,
+        registry=reference,
+    )
+    in_flight = Gauge(
+        "agora_http_requests_in_flight", "HTTP requests being answered now", registry=reference
+    )
+    rate_limited = Counter(
+        "agora_rate_limited_requests",
+        "Requests refused with 429 rate_limited, by route template",
+        ["method", "route"],
+        registry=reference,
+    )
+    counts = RequestCounts()
+    ours = CollectorRegistry(auto_describe=True)
+    ours.register(counts)
+
+    def created_times_aside(registry: CollectorRegistry) -> str:
+        text = generate_latest(registry).decode()
+        return re.sub(r"^(\w+_created\{.*\}) \S+$", r"\1 T", text, flags=re.MULTILINE)
+
+    assert created_times_aside(ours) == created_times_aside(reference)  # nothing yet
+
+    observations = [
+        ("GET", "/health", 200, 0.0004),
+        ("GET", "/api/v1/users/{user_id}", 404, 0.01),  # on a bucket's bound
+        ("GET", "/health", 200, 0.3),
+        ("POST", "/api/v1/posts", 429, 31.0),  # past the last bound
+        ("GET", "/api/v1/users/{user_id}", 200, 0.0),
+        ("POST", "/api/v1/posts", 429, 2.5),
+        ("POST", "/api/v1/posts", 201, 0.07),
+    ]
+    for method, route, status, seconds in observations:
+        requests.labels(method, route, str(status)).inc()
+        latency.labels(method, route).observe(seconds)
+        if status == 429:
+            rate_limited.labels(method, route).inc()
+        counts.observe(method, route, status, seconds)
+    in_flight.inc()
+    counts.in_flight += 1
+
+    scraped = created_times_aside(ours)
+    assert scraped == created_times_aside(reference)
+    assert 'agora_http_requests_total{method="POST",route="/api/v1/posts",status="429"} 2.0' in (
+        scraped
+    )
+
+    disable_created_metrics()  # PROMETHEUS_DISABLE_CREATED_SERIES=true does the same
+    try:
+        without_created = generate_latest(ours).decode()
+        assert without_created == generate_latest(reference).decode()
+        assert "_created" not in without_created
+    finally:
+        enable_created_metrics()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 
 import httpx
@@ -17,6 +18,19 @@ async def test_every_response_carries_a_generated_request_id(client: httpx.Async
     second = await client.get("/health")
     assert first.headers["X-Request-ID"]
     assert first.headers["X-Request-ID"] != second.headers["X-Request-ID"]
+
+
+def test_a_generated_request_id_is_a_random_uuid4_in_hex() -> None:
+    from app.core.middleware import new_request_id
+
+    ids = {new_request_id() for _ in range(1000)}
+
+    assert len(ids) == 1000
+    for request_id in ids:
+        parsed = uuid.UUID(hex=request_id)
+        assert parsed.hex == request_id
+        assert parsed.version == 4
+        assert parsed.variant == uuid.RFC_4122
 
 
 async def test_the_clients_request_id_is_echoed(client: httpx.AsyncClient) -> None:
@@ -73,3 +87,40 @@ async def test_body_just_under_the_limit_is_read(client: httpx.AsyncClient) -> N
         headers={"Content-Type": "application/json"},
     )
     assert_invalid(response, "username")  # parsed, then refused for its content
+
+
+async def test_headers_the_app_set_itself_are_replaced_not_doubled() -> None:
+    """Where the app already wrote X-Request-ID or a Location on the request's own origin, the
+    response carries one of each: ours, and the relative Location."""
+    from starlette.types import Message, Receive, Scope, Send
+
+    from app.core.middleware import RequestContextMiddleware
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        headers = [
+            (b"x-request-id", b"from-the-app"),
+            (b"location", b"http://testserver/next?a=1"),
+            (b"x-request-id", b"again"),
+        ]
+        await send({"type": "http.response.start", "status": 303, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
+
+    sent: list[Message] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    scope = {
+        "type": "http", "method": "GET", "scheme": "http", "path": "/", "query_string": b"",
+        "root_path": "", "server": ("testserver", 80),
+        "headers": [(b"host", b"testserver"), (b"x-request-id", b"client-id")],
+    }  # fmt: skip
+    await RequestContextMiddleware(app)(scope, receive, send)
+
+    headers = sent[0]["headers"]
+    assert [value for name, value in headers if name == b"x-request-id"] == [b"client-id"]
+    assert [value for name, value in headers if name == b"location"] == [b"/next?a=1"]
+    assert len([name for name, _ in headers if name == b"x-process-time"]) == 1

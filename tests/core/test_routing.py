@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -69,6 +70,30 @@ def test_every_route_keeps_its_full_path_in_the_schema(app: FastAPI) -> None:
     assert "/api/v1/posts/{post_id}" in paths
     assert "/api/v1/users/me" in paths
     assert "/health" in paths
+
+
+def test_the_service_routes_are_the_apps_own_and_tried_first(app: FastAPI) -> None:
+    first = [(route.path, sorted(route.methods)) for route in app.routes[:3]]  # type: ignore[attr-defined]
+
+    assert first == [("/", ["GET"]), ("/health", ["GET"]), ("/health/ready", ["GET"])]
+    assert all(type(route) is APIRoute for route in app.routes[:3])
+    assert app.openapi()["paths"]["/health"]["get"]["tags"] == ["service"]
+
+
+async def test_a_service_route_mounted_first_honours_the_apps_dependency_overrides(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    """Added anew on the app's own router (not moved there as they were declared), the
+    routes take the app's dependency overrides as the included ones do."""
+    from app.core.state import get_state
+
+    database_down = SimpleNamespace(redis=None, db=SimpleNamespace(engine=None))
+    app.dependency_overrides[get_state] = lambda: database_down
+
+    response = await client.get("/health/ready")
+
+    assert response.status_code == 503
+    assert response.json()["checks"] == {"database": "error", "redis": "disabled"}
 
 
 @pytest.mark.parametrize(
