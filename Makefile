@@ -64,7 +64,7 @@ test-postgres: install ## Run the suite on a fresh PostgreSQL database (see .ci/
 
 # Benchmarks (not part of `make test`): each script states its workload and is time-bounded.
 # Add a script by appending it to BENCH_SCRIPTS. PostgreSQL too with BENCH_DATABASE_URL=...
-BENCH_SCRIPTS ?= bench/stream_users.py bench/stream_starvation.py bench/ws_fanout.py bench/http_api.py bench/ratelimit.py bench/tracing.py bench/sqlite_writers.py bench/pat_vs_jwt.py
+BENCH_SCRIPTS ?= bench/stream_users.py bench/stream_starvation.py bench/ws_fanout.py bench/http_api.py bench/cpu_per_request.py bench/ratelimit.py bench/tracing.py bench/sqlite_writers.py bench/pat_vs_jwt.py
 
 bench: install ## Run the benchmarks (bench/*.py listed in BENCH_SCRIPTS)
 	@set -e; for script in $(BENCH_SCRIPTS); do echo "== $$script"; $(BIN)/python $$script; done
