@@ -3,17 +3,20 @@ types as a session gives, the same errors, and entities that a unit of work can 
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC
 
 import pytest
-from sqlalchemy import bindparam, exc, insert, select
+from sqlalchemy import bindparam, exc, func, insert, select
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.orm import object_session
 
+from app.core.config import Settings
 from app.core.state import AppState
 from app.db.base import new_id, utcnow
 from app.db.direct import Direct, DirectStatement
+from app.db.engine import create_engine
 from app.db.errors import (
     is_database_unavailable,
     is_foreign_key_violation,
@@ -137,5 +140,27 @@ async def test_a_database_that_cannot_be_reached_is_unavailable(
         with pytest.raises(exc.DBAPIError) as raised:
             await Direct(engine, on_driver=True).first(DirectStatement(select(USERS.c.id)), {})
         assert is_database_unavailable(raised.value)
+    finally:
+        await engine.dispose()
+
+
+async def test_a_statement_cancelled_midway_leaves_a_pool_of_one_usable(
+    state: AppState, settings: Settings, user: User
+) -> None:
+    """The one connection is either thrown away or given back idle: the next statement runs."""
+    if state.db.engine.dialect.name != "postgresql":
+        pytest.skip("the driver path is asyncpg's")
+    engine = create_engine(settings.DATABASE_URL, settings, pool_size=1)
+    direct = Direct(engine, on_driver=True)
+    sleep = DirectStatement(select(func.pg_sleep(bindparam("seconds"))))
+    try:
+        task = asyncio.create_task(direct.first(sleep, {"seconds": 5}))
+        await asyncio.sleep(0.2)  # the statement is running on the server
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+        assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+        assert await find_user(direct, user.id) is not None
     finally:
         await engine.dispose()
