@@ -15,9 +15,11 @@ GET /api/v1/users/me, GET /api/v1/users/{id}, GET /api/v1/posts?limit=20, POST /
 The three run alternately (the order rotates each round), ROUNDS rounds of DURATION seconds
 each; the table shows the median req/s and p50/p99 latency of the rounds, and the ratios
 Agora/FastAPI floor and Agora/raw floor.
-Then: login alone (Argon2 by design, no floor); the same read with 2 workers against 1
-(the load generator shares the 2 cores); and a soak of SOAK_REQUESTS GET /users/me whose RSS after
-warm-up must stay within 5%.
+Then: a soak of SOAK_REQUESTS GET /users/me whose RSS after warm-up must stay within 5% (before
+the logins, whose Argon2 memory would be in its baseline); login alone (Argon2 by design, no
+floor); and the same read with 2 workers against 1, with the cores Agora and PostgreSQL used
+(from /proc): wrk and PostgreSQL share the 2 cores, so the requests per core of Agora tell its
+own scaling apart from the machine's.
 
 Targets (one worker, 32 connections): Agora >= 0.75 of the FastAPI floor's req/s on the
 database endpoints and >= 0.9 on GET /health; Agora's p99 <= 3 x its p50 on every endpoint;
@@ -199,6 +201,43 @@ def machine() -> dict[str, Any]:
         "users": USERS,
         "posts": POSTS,
     }
+
+
+def _cpu_and_parents() -> dict[int, tuple[int, str, float]]:
+    """Every process: its parent, its command name and its CPU seconds so far (/proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    found = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                raw = stat.read()
+        except OSError:
+            continue
+        name = raw[raw.index("(") + 1 : raw.rindex(")")]
+        fields = raw[raw.rindex(")") + 2 :].split()
+        found[int(entry)] = (int(fields[1]), name, (int(fields[11]) + int(fields[12])) / tick)
+    return found
+
+
+def cores_used(server_pid: int, run: Any) -> tuple[Any, float, float]:
+    """`run()` (a wrk run), and the cores the server (with its workers) and PostgreSQL used
+    meanwhile: on this 2-core machine they, and wrk, share the cores."""
+    before = _cpu_and_parents()
+    start = time.monotonic()
+    result = run()
+    after = _cpu_and_parents()
+    elapsed = time.monotonic() - start
+    tree = {server_pid} | {pid for pid, (parent, _, _) in after.items() if parent == server_pid}
+    server = postgres = 0.0
+    for pid, (_, name, seconds) in after.items():
+        used = seconds - (before[pid][2] if pid in before else 0.0)
+        if pid in tree:
+            server += used
+        elif name == "postgres":
+            postgres += used
+    return result, server / elapsed, postgres / elapsed
 
 
 def rss_kib(pid: int) -> int:
@@ -461,20 +500,6 @@ def main() -> None:
         table = [row.summary() for row in rows]
         results["scenarios"] = table
 
-        login_body = f"username={first}&password={DEFAULT_PASSWORD.replace(' ', '+')}"
-        login_scenario = Scenario(
-            "POST /auth/login",
-            "write",
-            "POST",
-            "/api/v1/auth/login",
-            body=login_body,
-            content_type="application/x-www-form-urlencoded",
-            auth=False,
-        )
-        wrk(agora.url, login_scenario, token, WARMUP)
-        login_run = wrk(agora.url, login_scenario, token, DURATION)
-        results["login"] = asdict(login_run)
-
         # Soak on the one-worker server: RSS after a warm-up, then after SOAK_REQUESTS more
         # (wrk runs for as long as that many take at the rate just measured).
         soak = scenarios(other_id)[1]
@@ -493,21 +518,44 @@ def main() -> None:
             "rss_after_kib": rss_after,
             "drift": round((rss_after - rss_warm) / rss_warm, 4),
         }
+        # The scaling scenario once more on one worker, with the cores each process used.
+        scaling = scenarios(other_id)[2]
+        one_run, one_cores, _ = cores_used(
+            agora.pid, lambda: wrk(agora.url, scaling, token, DURATION)
+        )
+
+        login_body = f"username={first}&password={DEFAULT_PASSWORD.replace(' ', '+')}"
+        login_scenario = Scenario(
+            "POST /auth/login",
+            "write",
+            "POST",
+            "/api/v1/auth/login",
+            body=login_body,
+            content_type="application/x-www-form-urlencoded",
+            auth=False,
+        )
+        wrk(agora.url, login_scenario, token, WARMUP)
+        # At least 10 s: 32 logins queued behind Argon2 take about 5 s to come back at all.
+        login_run = wrk(agora.url, login_scenario, token, max(DURATION, 10))
+        results["login"] = asdict(login_run)
+
     finally:
         agora.stop()
         for process in floors:
             process.stop()
 
-    # Two workers against one, on the same read (the load generator shares the cores).
-    scaling = scenarios(other_id)[2]
+    # Two workers against one, on the same read (the load generator and PostgreSQL share the
+    # cores: the cores each server used tell its scaling per core apart from the machine's).
     one = statistics.median(run.rps for run in rows[2].runs["agora"])
     two_workers = start_agora(workers=2)
     try:
         token2, _ = login(two_workers.url, first)
         wrk(two_workers.url, scaling, token2, WARMUP)
-        two = statistics.median(
-            wrk(two_workers.url, scaling, token2, DURATION).rps for _ in range(ROUNDS)
+        runs = [wrk(two_workers.url, scaling, token2, DURATION).rps for _ in range(ROUNDS - 1)]
+        last, two_cores, postgres_cores = cores_used(
+            two_workers.pid, lambda: wrk(two_workers.url, scaling, token2, DURATION)
         )
+        two = statistics.median([*runs, last.rps])
     finally:
         two_workers.stop()
     results["workers"] = {
@@ -515,6 +563,10 @@ def main() -> None:
         "one_worker_rps": round(one, 1),
         "two_workers_rps": round(two, 1),
         "ratio": round(two / one, 3),
+        "one_worker_cores": round(one_cores, 2),
+        "two_workers_cores": round(two_cores, 2),
+        "postgres_cores_with_two": round(postgres_cores, 2),
+        "per_core_ratio": round((last.rps / two_cores) / (one_run.rps / one_cores), 3),
     }
 
     before = compare(table)
@@ -526,7 +578,10 @@ def main() -> None:
     workers = results["workers"]
     say(
         f"2 workers / 1 worker ({scaling.name}): {workers['two_workers_rps']:.0f} / "
-        f"{workers['one_worker_rps']:.0f} = {workers['ratio']:.2f} (target >= {WORKERS_TARGET})"
+        f"{workers['one_worker_rps']:.0f} = {workers['ratio']:.2f} (target >= {WORKERS_TARGET}); "
+        f"cores of Agora {workers['one_worker_cores']:.2f} -> {workers['two_workers_cores']:.2f} "
+        f"(PostgreSQL {workers['postgres_cores_with_two']:.2f}, wrk besides): "
+        f"{workers['per_core_ratio']:.2f} x the requests per core"
     )
     soak_result = results["soak"]
     say(
