@@ -28,7 +28,8 @@ whose test fails on an upgrade.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -36,7 +37,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy import inspect
 from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_connection
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.dml import UpdateBase
@@ -147,27 +148,54 @@ class Direct:
             result = await connection.execute(statement.statement, dict(values))
             return [tuple(row) for row in result] if result.returns_rows else []
 
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[DirectConnection]:
+        """One connection for several statements in a row (each still committed on its own):
+        one checkout instead of one per statement."""
+        if not self.on_driver:
+            async with self.engine.connect() as core:
+                yield _CoreConnection(core)
+            return
+        connection = await self._checkout()
+        try:
+            yield _DriverConnection(self, connection)
+        except BaseException as error:
+            if not isinstance(error, Exception):  # cancelled: the connection's state is unknown
+                connection.invalidate()
+            raise
+        finally:
+            await greenlet_spawn(connection.close)
+
     async def _fetch(self, statement: DirectStatement, values: Mapping[str, Any]) -> list[Row]:
-        compiled = statement.compiled(self.dialect)
-        args = compiled.args(values)
+        connection = await self._checkout()
+        try:
+            return await self._fetch_on(connection, statement, values)
+        except BaseException as error:
+            if not isinstance(error, Exception):  # cancelled: the connection's state is unknown
+                connection.invalidate()
+            raise
+        finally:
+            await greenlet_spawn(connection.close)
+
+    async def _checkout(self) -> Any:
         dbapi = self.dialect.loaded_dbapi
         try:
-            connection = await greenlet_spawn(self.engine.sync_engine.raw_connection)
+            return await greenlet_spawn(self.engine.sync_engine.raw_connection)
         except dbapi.Error as error:  # refused (the engine's `Connection` wraps it the same)
             raise sa_exc.DBAPIError.instance(
                 None, None, error, dbapi.Error, dialect=self.dialect
             ) from error
+
+    async def _fetch_on(
+        self, connection: Any, statement: DirectStatement, values: Mapping[str, Any]
+    ) -> list[Row]:
+        compiled = statement.compiled(self.dialect)
+        args = compiled.args(values)
         try:
             driver: Any = connection.driver_connection  # asyncpg's Connection
             records = await driver.fetch(compiled.sql, *args)
         except Exception as error:
             raise self._translated(error, connection, compiled.sql, args) from error
-        except BaseException:
-            # Cancelled in the middle of a statement: the connection's state is unknown.
-            connection.invalidate()
-            raise
-        finally:
-            await greenlet_spawn(connection.close)
         return [compiled.row(record) for record in records]
 
     def _translated(
@@ -215,3 +243,36 @@ def detached(entity: type[EntityT], names: Sequence[str], row: Row) -> EntityT:
     inspect(instance).dict.update(zip(names, row, strict=True))
     make_transient_to_detached(instance)
     return instance
+
+
+class DirectConnection:
+    """`Direct.connection()`: statements on one checked-out connection."""
+
+    async def all(self, statement: DirectStatement, values: Mapping[str, Any]) -> list[Row]:
+        raise NotImplementedError
+
+    async def first(self, statement: DirectStatement, values: Mapping[str, Any]) -> Row | None:
+        rows = await self.all(statement, values)
+        return rows[0] if rows else None
+
+    async def scalar(self, statement: DirectStatement, values: Mapping[str, Any]) -> Any:
+        row = await self.first(statement, values)
+        return None if row is None else row[0]
+
+
+class _DriverConnection(DirectConnection):
+    def __init__(self, direct: Direct, connection: Any) -> None:
+        self.direct = direct
+        self.connection = connection
+
+    async def all(self, statement: DirectStatement, values: Mapping[str, Any]) -> list[Row]:
+        return await self.direct._fetch_on(self.connection, statement, values)
+
+
+class _CoreConnection(DirectConnection):
+    def __init__(self, connection: AsyncConnection) -> None:
+        self.connection = connection
+
+    async def all(self, statement: DirectStatement, values: Mapping[str, Any]) -> list[Row]:
+        result = await self.connection.execute(statement.statement, dict(values))
+        return [tuple(row) for row in result]

@@ -125,7 +125,12 @@ class PostFeed:
             "skip": page.skip,
             "limit": page.limit,
         }
-        rows = await self.direct.all(page_statement, values)
+        async with self.direct.connection() as connection:  # the count, if any, on it too
+            rows = await connection.all(page_statement, values)
+            if page.skip == 0 and len(rows) < page.limit:
+                total = len(rows)  # the page holds every match: no count query needed
+            else:
+                total = int(await connection.scalar(count_statement, values))
         items = [
             {
                 "id": row[0],
@@ -139,9 +144,7 @@ class PostFeed:
             }
             for row in rows
         ]
-        if page.skip == 0 and len(items) < page.limit:
-            return items, len(items)  # the page holds every match: no count query needed
-        return items, int(await self.direct.scalar(count_statement, values))
+        return items, total
 
     async def insert(self, values: dict[str, Any]) -> None:
         """Store a new post: one INSERT, committed on its own (the hot write path, outside the
