@@ -8,7 +8,7 @@ import uuid
 from datetime import UTC
 
 import pytest
-from sqlalchemy import bindparam, exc, func, insert, select
+from sqlalchemy import bindparam, event, exc, func, insert, select
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.orm import object_session
 
@@ -25,7 +25,7 @@ from app.db.errors import (
 from app.db.folding import contains_pattern
 from app.posts.models import Post
 from app.users.models import User
-from app.users.repository import USERS, find_user
+from app.users.repository import USER_BY_ID, USERS, find_user
 
 POSTS = Post.__table__  # type: ignore[attr-defined]
 INSERT_POST = DirectStatement(insert(POSTS))
@@ -164,3 +164,25 @@ async def test_a_statement_cancelled_midway_leaves_a_pool_of_one_usable(
         assert await find_user(direct, user.id) is not None
     finally:
         await engine.dispose()
+
+
+async def test_statements_in_one_direct_connection_take_one_checkout(
+    state: AppState, user: User
+) -> None:
+    checkouts: list[object] = []
+
+    def count(*_args: object) -> None:
+        checkouts.append(_args)
+
+    event.listen(state.db.engine.sync_engine, "checkout", count)
+    try:
+        async with state.db.direct.connection() as connection:
+            first = await connection.first(USER_BY_ID, {"id": user.id})
+            missing = await connection.scalar(USER_BY_ID, {"id": uuid.uuid4()})
+    finally:
+        event.remove(state.db.engine.sync_engine, "checkout", count)
+
+    assert first is not None
+    assert missing is None
+    assert len(checkouts) == 1
+    assert state.db.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
