@@ -115,7 +115,22 @@ class DirectStatement:
         return _Compiled(compiled.string, params, compiled.params, tuple(results))
 
 
-class Direct:
+class _Reads:
+    """`first` and `scalar`, from a class's `all`."""
+
+    async def all(self, statement: DirectStatement, values: Mapping[str, Any]) -> list[Row]:
+        raise NotImplementedError
+
+    async def first(self, statement: DirectStatement, values: Mapping[str, Any]) -> Row | None:
+        rows = await self.all(statement, values)
+        return rows[0] if rows else None
+
+    async def scalar(self, statement: DirectStatement, values: Mapping[str, Any]) -> Any:
+        row = await self.first(statement, values)
+        return None if row is None else row[0]
+
+
+class Direct(_Reads):
     """Runs `DirectStatement`s outside any unit of work, each on a connection of its own."""
 
     def __init__(self, engine: AsyncEngine, *, on_driver: bool) -> None:
@@ -131,14 +146,6 @@ class Direct:
         async with self.engine.connect() as connection:
             result = await connection.execute(statement.statement, dict(values))
             return [tuple(row) for row in result]
-
-    async def first(self, statement: DirectStatement, values: Mapping[str, Any]) -> Row | None:
-        rows = await self.all(statement, values)
-        return rows[0] if rows else None
-
-    async def scalar(self, statement: DirectStatement, values: Mapping[str, Any]) -> Any:
-        row = await self.first(statement, values)
-        return None if row is None else row[0]
 
     async def write(self, statement: DirectStatement, values: Mapping[str, Any]) -> list[Row]:
         """Run one data-changing statement, committed on its own; the rows it RETURNs."""
@@ -156,26 +163,12 @@ class Direct:
             async with self.engine.connect() as core:
                 yield _CoreConnection(core)
             return
-        connection = await self._checkout()
-        try:
+        async with _Lease(self) as connection:
             yield _DriverConnection(self, connection)
-        except BaseException as error:
-            if not isinstance(error, Exception):  # cancelled: the connection's state is unknown
-                connection.invalidate()
-            raise
-        finally:
-            await greenlet_spawn(connection.close)
 
     async def _fetch(self, statement: DirectStatement, values: Mapping[str, Any]) -> list[Row]:
-        connection = await self._checkout()
-        try:
+        async with _Lease(self) as connection:
             return await self._fetch_on(connection, statement, values)
-        except BaseException as error:
-            if not isinstance(error, Exception):  # cancelled: the connection's state is unknown
-                connection.invalidate()
-            raise
-        finally:
-            await greenlet_spawn(connection.close)
 
     async def _checkout(self) -> Any:
         dbapi = self.dialect.loaded_dbapi
@@ -245,19 +238,27 @@ def detached(entity: type[EntityT], names: Sequence[str], row: Row) -> EntityT:
     return instance
 
 
-class DirectConnection:
+class _Lease:
+    """A connection of the engine's pool, given back when the block ends; thrown away if the
+    block was cancelled (in the middle of a statement, the connection's state is unknown)."""
+
+    __slots__ = ("connection", "direct")
+
+    def __init__(self, direct: Direct) -> None:
+        self.direct = direct
+
+    async def __aenter__(self) -> Any:
+        self.connection = await self.direct._checkout()
+        return self.connection
+
+    async def __aexit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if kind is not None and not issubclass(kind, Exception):
+            self.connection.invalidate()
+        await greenlet_spawn(self.connection.close)
+
+
+class DirectConnection(_Reads):
     """`Direct.connection()`: statements on one checked-out connection."""
-
-    async def all(self, statement: DirectStatement, values: Mapping[str, Any]) -> list[Row]:
-        raise NotImplementedError
-
-    async def first(self, statement: DirectStatement, values: Mapping[str, Any]) -> Row | None:
-        rows = await self.all(statement, values)
-        return rows[0] if rows else None
-
-    async def scalar(self, statement: DirectStatement, values: Mapping[str, Any]) -> Any:
-        row = await self.first(statement, values)
-        return None if row is None else row[0]
 
 
 class _DriverConnection(DirectConnection):
