@@ -28,6 +28,7 @@ whose test fails on an upgrade.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -115,11 +116,12 @@ class DirectStatement:
         return _Compiled(compiled.string, params, compiled.params, tuple(results))
 
 
-class _Reads:
+class _Reads(ABC):
     """`first` and `scalar`, from a class's `all`."""
 
+    @abstractmethod
     async def all(self, statement: DirectStatement, values: Mapping[str, Any]) -> list[Row]:
-        raise NotImplementedError
+        """Every row of a SELECT."""
 
     async def first(self, statement: DirectStatement, values: Mapping[str, Any]) -> Row | None:
         rows = await self.all(statement, values)
@@ -143,9 +145,8 @@ class Direct(_Reads):
         """Every row of a SELECT."""
         if self.on_driver:
             return await self._fetch(statement, values)
-        async with self.engine.connect() as connection:
-            result = await connection.execute(statement.statement, dict(values))
-            return [tuple(row) for row in result]
+        async with self.connection() as connection:
+            return await connection.all(statement, values)
 
     async def write(self, statement: DirectStatement, values: Mapping[str, Any]) -> list[Row]:
         """Run one data-changing statement, committed on its own; the rows it RETURNs."""
